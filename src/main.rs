@@ -1,0 +1,47 @@
+//! `examgate`: the exam-room door kiosk and its office tools, one binary with verbs.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// examgate — ticket, identity document and live face, matched at the exam-room door.
+#[derive(Parser)]
+#[command(name = "examgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Face engine: embed faces in images, compare two images.
+    Face {
+        #[command(subcommand)]
+        command: cli::face::FaceCommand,
+    },
+    /// Benchmarks that print a table.
+    Bench {
+        #[command(subcommand)]
+        what: cli::bench::BenchCommand,
+    },
+    /// Demonstration on the fetched sample photos (the kiosk UI replaces it later).
+    Demo(cli::demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Face { command } => cli::face::run(command),
+        Command::Bench { what } => cli::bench::run(what),
+        Command::Demo(args) => cli::demo::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("examgate: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! The world outside the program, behind small seams: time (and, as they arrive, keys and
+//! randomness).
+
+pub mod clock;

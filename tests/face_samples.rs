@@ -93,7 +93,11 @@ fn to_jpeg2000(img: &RgbImage, ext: &str) -> Vec<u8> {
         "opj_compress: {}",
         String::from_utf8_lossy(&status.stderr)
     );
-    std::fs::read(&out).expect("jpeg 2000 written")
+    let bytes = std::fs::read(&out).expect("jpeg 2000 written");
+    let _ = std::fs::remove_file(&ppm);
+    let _ = std::fs::remove_file(&out);
+    let _ = std::fs::remove_dir(&dir);
+    bytes
 }
 
 #[test]
@@ -193,6 +197,7 @@ fn cli_embed_prints_one_line_per_image_and_fails_on_a_bad_file() {
     );
     assert_eq!(lines[3]["faces"], 0);
     assert!(lines[3].get("embedding").is_none());
+    std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
 #[test]

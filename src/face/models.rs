@@ -1,5 +1,5 @@
 //! Loading the ONNX models into tract, once, with fixed input shapes, and running them.
-//! This is the only file that names `tract_onnx` types.
+//! This file (with its `prelu` operator) is the only place that names `tract_onnx` types.
 //!
 //! Each file is checked against its pinned SHA-256 (the same digests `models/fetch.sh`
 //! pins) before tract parses it: a truncated or swapped model would otherwise run and
@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 
 use super::Error;
+
+mod prelu;
 
 /// The models the pipeline uses (`docs/models.md`, "Inputs and outputs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,6 +97,15 @@ impl ModelKind {
     }
 }
 
+/// How ONNX `PRelu` is executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreluKernel {
+    /// tract-onnx's own expansion: multiply, compare, select (three passes).
+    TractExpansion,
+    /// Our single in-place pass (`models/prelu.rs`); the default.
+    OnePass,
+}
+
 /// One optimised, runnable model.
 pub struct Net {
     kind: ModelKind,
@@ -110,6 +121,11 @@ impl std::fmt::Debug for Net {
 impl Net {
     /// Read, hash-check, parse, fix the input shape, optimise.
     pub fn load(dir: &Path, kind: ModelKind) -> Result<Net, Error> {
+        Net::load_with(dir, kind, PreluKernel::OnePass)
+    }
+
+    /// [`Net::load`] with a choice of PReLU implementation (to compare against tract's own).
+    pub fn load_with(dir: &Path, kind: ModelKind, prelu_kernel: PreluKernel) -> Result<Net, Error> {
         let path = dir.join(kind.file_name());
         let bytes = std::fs::read(&path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -133,7 +149,11 @@ impl Net {
             model: kind,
             reason: format!("{e:#}"),
         };
-        let plan = tract_onnx::onnx()
+        let mut onnx = tract_onnx::onnx();
+        if prelu_kernel == PreluKernel::OnePass {
+            onnx.op_register.insert("PRelu", prelu::parse);
+        }
+        let plan = onnx
             .model_for_read(&mut bytes.as_slice())
             .map_err(load)?
             .with_input_fact(0, f32::fact(kind.input_shape()).into())
@@ -150,12 +170,14 @@ impl Net {
         self.kind
     }
 
-    /// Run on one input (already laid out in the model's shape); every output flattened.
-    pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, Error> {
-        let run = |e: TractError| Error::Run {
+    fn run_error(&self, e: TractError) -> Error {
+        Error::Run {
             model: self.kind,
             reason: format!("{e:#}"),
-        };
+        }
+    }
+
+    fn input_tensor(&self, input: Vec<f32>) -> Result<Tensor, Error> {
         if input.len() != self.kind.input_len() {
             return Err(Error::InputShape {
                 model: self.kind,
@@ -163,10 +185,15 @@ impl Net {
                 got: input.len(),
             });
         }
-        let tensor: Tensor =
-            tract_ndarray::ArrayD::from_shape_vec(self.kind.input_shape().to_vec(), input)
-                .map_err(|e| run(e.into()))?
-                .into();
+        tract_ndarray::ArrayD::from_shape_vec(self.kind.input_shape().to_vec(), input)
+            .map(Tensor::from)
+            .map_err(|e| self.run_error(e.into()))
+    }
+
+    /// Run on one input (already laid out in the model's shape); every output flattened.
+    pub fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>, Error> {
+        let run = |e: TractError| self.run_error(e);
+        let tensor = self.input_tensor(input)?;
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(run)?;
         outputs
             .iter()
@@ -176,6 +203,32 @@ impl Net {
                     .map_err(run)
             })
             .collect()
+    }
+}
+
+impl Net {
+    /// Run once with every operator timed: milliseconds per operator kind, largest first.
+    /// For `bench face --profile`, to see where a model spends its time.
+    pub fn profile(&self, input: Vec<f32>) -> Result<Vec<(String, f64)>, Error> {
+        use std::collections::HashMap;
+        use tract_onnx::tract_core::plan::eval;
+
+        use crate::platform::clock::Stopwatch;
+
+        let tensor = self.input_tensor(input)?;
+        let mut state = self.plan.spawn().map_err(|e| self.run_error(e))?;
+        let mut per_op: HashMap<String, f64> = HashMap::new();
+        state
+            .run_plan_with_eval(tvec!(tensor.into()), |ctx, op_state, node, inputs| {
+                let t = Stopwatch::start();
+                let out = eval(ctx, op_state, node, inputs);
+                *per_op.entry(node.op().name().to_string()).or_default() += t.ms();
+                out
+            })
+            .map_err(|e| self.run_error(e))?;
+        let mut ops: Vec<(String, f64)> = per_op.into_iter().collect();
+        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(ops)
     }
 }
 
@@ -201,6 +254,19 @@ pub struct ModelSet {
 }
 
 impl ModelSet {
+    /// Every model with its kind, in load order.
+    pub fn all(&self) -> [&Net; 7] {
+        [
+            &self.detect,
+            &self.five_points,
+            &self.landmarks68,
+            &self.embed,
+            &self.liveness,
+            &self.eye,
+            &self.pose,
+        ]
+    }
+
     /// Load every model from `dir` in one call.
     pub fn load(dir: &Path) -> Result<ModelSet, Error> {
         Ok(ModelSet {

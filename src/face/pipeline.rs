@@ -66,6 +66,11 @@ impl FaceEngine {
         })
     }
 
+    /// The loaded models (for benchmarks and profiles).
+    pub fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
     /// Stage 1: every face in the frame, strongest first.
     pub fn detect(&self, frame: &RgbImage) -> Result<Vec<Detection>, Error> {
         let out = self.models.detect.run(detect::input(frame))?;

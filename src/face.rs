@@ -6,6 +6,7 @@
 //! "poor quality" are values a caller decides on, never errors.
 
 pub mod align;
+pub mod capture;
 pub mod detect;
 pub mod embed;
 pub mod eyes;
@@ -18,6 +19,7 @@ pub mod pose;
 pub mod quality;
 pub mod tensor;
 
+pub use capture::Capture;
 pub use embed::{cosine, Embedding};
 pub use geometry::{BBox, Point};
 pub use models::{ModelKind, ModelSet, PreluKernel};

@@ -242,3 +242,28 @@ fn a_missing_models_directory_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_capture_averages_liveness_over_the_frames_with_a_face_and_keeps_the_sharpest() {
+    let photo =
+        examgate::imaging::decode(&std::fs::read(common::sample("obama.jpg")).expect("readable"))
+            .expect("decodes");
+    let sharp = image::imageops::resize(&photo, 455, 568, image::imageops::FilterType::Triangle);
+    let blurred = image::imageops::blur(&sharp, 4.0);
+    let empty = RgbImage::from_pixel(455, 568, image::Rgb([120, 120, 120]));
+    let engine = common::engine();
+    let single = |f: &RgbImage| engine.analyze(f).expect("runs").face.expect("face");
+    let (a, b) = (single(&blurred), single(&sharp));
+
+    let capture = engine
+        .capture(&[blurred.clone(), empty.clone(), sharp.clone()])
+        .expect("runs")
+        .expect("two frames show a face");
+    assert_eq!((capture.frames, capture.frames_with_face), (3, 2));
+    assert_eq!(
+        capture.best_frame, 2,
+        "the sharp frame wins over the blurred one"
+    );
+    assert!((capture.liveness - (a.liveness + b.liveness) / 2.0).abs() < 1e-6);
+    assert!(engine.capture(&[empty]).expect("runs").is_none());
+}

@@ -196,6 +196,16 @@ impl FaceEngine {
         })
     }
 
+    /// Every frame of one candidate analysed and reduced to a [`Capture`]: best frame by
+    /// quality, liveness averaged over the frames with a face. `None` when no frame had one.
+    pub fn capture(&self, frames: &[RgbImage]) -> Result<Option<super::Capture>, Error> {
+        let analyses = frames
+            .iter()
+            .map(|f| self.analyze(f))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(super::capture::reduce(analyses))
+    }
+
     /// Quality measurements (runs the pose, landmark and eye models).
     pub fn quality(
         &self,

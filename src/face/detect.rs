@@ -8,7 +8,7 @@ use image::RgbImage;
 
 use super::geometry::BBox;
 use super::tensor::{nchw, ChannelOrder};
-use crate::imaging::{resize_bilinear, FloatImage};
+use crate::imaging::resize_bilinear;
 
 /// Detector input width.
 pub const INPUT_WIDTH: usize = 320;
@@ -52,7 +52,7 @@ pub struct Detection {
 
 /// The detector's input: whole frame resized to 320x240, B,G,R, `(p - 127) / 128`.
 pub fn input(frame: &RgbImage) -> Vec<f32> {
-    let resized = resize_bilinear(&FloatImage::from_rgb8(frame), INPUT_WIDTH, INPUT_HEIGHT);
+    let resized = resize_bilinear(frame, INPUT_WIDTH, INPUT_HEIGHT);
     nchw(&resized, ChannelOrder::Bgr, |v, _| (v - 127.0) / 128.0)
 }
 

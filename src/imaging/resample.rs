@@ -71,6 +71,43 @@ impl FloatImage {
     }
 }
 
+/// Read access to RGB samples as `f32`, so the resamplers take 8-bit frames directly (no
+/// widened copy of a whole camera frame) as well as float crops.
+pub trait RgbSamples {
+    /// Width in pixels.
+    fn width(&self) -> usize;
+    /// Height in pixels.
+    fn height(&self) -> usize;
+    /// The sample at (x, y, channel); callers keep coordinates in range.
+    fn sample(&self, x: usize, y: usize, c: usize) -> f32;
+}
+
+impl RgbSamples for FloatImage {
+    fn width(&self) -> usize {
+        self.width
+    }
+    fn height(&self) -> usize {
+        self.height
+    }
+    #[inline]
+    fn sample(&self, x: usize, y: usize, c: usize) -> f32 {
+        self.at(x, y, c)
+    }
+}
+
+impl RgbSamples for RgbImage {
+    fn width(&self) -> usize {
+        RgbImage::width(self) as usize
+    }
+    fn height(&self) -> usize {
+        RgbImage::height(self) as usize
+    }
+    #[inline]
+    fn sample(&self, x: usize, y: usize, c: usize) -> f32 {
+        f32::from(self.as_raw()[(y * RgbSamples::width(self) + x) * 3 + c])
+    }
+}
+
 /// A single-channel `f32` image.
 #[derive(Clone, PartialEq)]
 pub struct GreyImage {
@@ -89,18 +126,18 @@ impl std::fmt::Debug for GreyImage {
 }
 
 /// Bilinear resize with half-pixel centres and edge clamping (`cv2.resize`, `INTER_LINEAR`).
-pub fn resize_bilinear(src: &FloatImage, width: usize, height: usize) -> FloatImage {
+pub fn resize_bilinear(src: &impl RgbSamples, width: usize, height: usize) -> FloatImage {
     let mut out = FloatImage::zeros(width, height);
-    if src.width == 0 || src.height == 0 {
+    if src.width() == 0 || src.height() == 0 {
         return out;
     }
-    let xs = axis_taps(src.width, width);
-    let ys = axis_taps(src.height, height);
+    let xs = axis_taps(src.width(), width);
+    let ys = axis_taps(src.height(), height);
     for (oy, &(y0, y1, wy)) in ys.iter().enumerate() {
         for (ox, &(x0, x1, wx)) in xs.iter().enumerate() {
             for c in 0..3 {
-                let top = src.at(x0, y0, c) * (1.0 - wx) + src.at(x1, y0, c) * wx;
-                let bottom = src.at(x0, y1, c) * (1.0 - wx) + src.at(x1, y1, c) * wx;
+                let top = src.sample(x0, y0, c) * (1.0 - wx) + src.sample(x1, y0, c) * wx;
+                let bottom = src.sample(x0, y1, c) * (1.0 - wx) + src.sample(x1, y1, c) * wx;
                 out.data[(oy * width + ox) * 3 + c] = top * (1.0 - wy) + bottom * wy;
             }
         }
@@ -243,6 +280,15 @@ mod tests {
     fn bilinear_identity_size_is_a_copy() {
         let img = FloatImage::from_rgb8(&ramp(9, 6));
         assert_eq!(resize_bilinear(&img, 9, 6), img);
+    }
+
+    #[test]
+    fn bilinear_reads_8_bit_frames_like_their_float_copy() {
+        let img = ramp(9, 6);
+        assert_eq!(
+            resize_bilinear(&img, 5, 4),
+            resize_bilinear(&FloatImage::from_rgb8(&img), 5, 4)
+        );
     }
 
     #[test]

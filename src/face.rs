@@ -7,6 +7,7 @@
 
 pub mod align;
 pub mod capture;
+pub mod crop;
 pub mod detect;
 pub mod embed;
 pub mod eyes;

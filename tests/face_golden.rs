@@ -260,3 +260,31 @@ fn every_dev_photo_is_one_face_large_enough_for_the_quality_policy() {
         assert!(a.detection.score >= 0.65, "{path}");
     }
 }
+
+#[test]
+fn head_pose_agrees_with_the_reference() {
+    let (Some(all), Some(rows)) = (analyses(), reference_faces()) else {
+        return skip();
+    };
+    let median = |mut v: Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v[v.len() / 2]
+    };
+    let diff = |ours: fn(&examgate::face::Quality) -> f32, key: &str| -> Vec<f32> {
+        rows.iter()
+            .map(|r| (ours(&all[&r["path"]].quality) - f(r, key)).abs())
+            .collect()
+    };
+    for (name, d) in [
+        ("yaw", diff(|q| q.yaw, "yaw")),
+        ("pitch", diff(|q| q.pitch, "pitch")),
+        ("roll", diff(|q| q.roll, "roll")),
+    ] {
+        let (m, worst) = (median(d.clone()), d.iter().copied().fold(0.0f32, f32::max));
+        eprintln!("{name}: median |diff| {m:.2}°, worst {worst:.2}°");
+        assert!(
+            m <= 2.0 && worst <= 15.0,
+            "{name}: median {m:.2}°, worst {worst:.2}°"
+        );
+    }
+}

@@ -4,8 +4,8 @@
 
 use image::RgbImage;
 
+use super::crop;
 use super::geometry::{BBox, Point};
-use super::landmarks::crop_box;
 use super::tensor::{grey, softmax};
 use crate::imaging::resize_bilinear;
 
@@ -48,7 +48,7 @@ pub fn eye_box(points68: &[Point], side: Side) -> Option<BBox> {
 
 /// Model input for one eye box.
 pub fn input(frame: &RgbImage, b: &BBox) -> Vec<f32> {
-    let crop = crop_box(frame, b);
+    let crop = crop::outward(frame, b);
     grey(&resize_bilinear(&crop, SIDE, SIDE).to_grey(), |v| v / 255.0)
 }
 

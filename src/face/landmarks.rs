@@ -9,7 +9,7 @@ use image::RgbImage;
 
 use super::geometry::{BBox, Point};
 use super::tensor::{grey, nwhc_transposed};
-use crate::imaging::{crop_padded, resize_area, resize_bilinear, FloatImage};
+use crate::imaging::{crop_padded, resize_area, resize_bilinear};
 
 /// O-Net input side.
 pub const ONET_SIDE: usize = 48;
@@ -138,7 +138,7 @@ pub fn second_pass_box(first: &OnetResult) -> OnetBox {
 /// The 68-point model's input: the square detection box cropped, resized to 64x64, grey,
 /// `/ 256`.
 pub fn landmarks68_input(frame: &RgbImage, square: &BBox) -> Vec<f32> {
-    let crop = crop_box(frame, square);
+    let crop = super::crop::outward(frame, square);
     let resized = resize_bilinear(&crop, LANDMARK_SIDE, LANDMARK_SIDE);
     grey(&resized.to_grey(), |v| v / 256.0)
 }
@@ -153,14 +153,6 @@ pub fn landmarks68_decode(out: &[f32], square: &BBox) -> Vec<Point> {
             y: xy[1] * h + square.y1,
         })
         .collect()
-}
-
-/// Crop the pixels of `b` (rounded outward to whole pixels, black outside the frame).
-pub fn crop_box(frame: &RgbImage, b: &BBox) -> FloatImage {
-    let (x0, y0) = (b.x1.floor() as i64, b.y1.floor() as i64);
-    let w = (b.x2.ceil() as i64 - x0).clamp(1, 8192) as usize;
-    let h = (b.y2.ceil() as i64 - y0).clamp(1, 8192) as usize;
-    crop_padded(frame, x0, y0, w, h)
 }
 
 #[cfg(test)]

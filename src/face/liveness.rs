@@ -1,4 +1,4 @@
-//! Passive liveness (`fr_liveness`, pipeline step 5): the detection box scaled 2.7x about its
+//! Passive liveness (`fr_liveness`, pipeline step 5): the square detection box scaled 2.7x about its
 //! centre and clamped to the frame, resized to 128x128, raw 0–255 samples in B,G,R order
 //! (RGB turns the model into a coin flip), softmax; index 0 is "live".
 
@@ -6,22 +6,19 @@ use image::RgbImage;
 
 use super::geometry::BBox;
 use super::tensor::{nchw, softmax, ChannelOrder};
-use crate::imaging::{crop_padded, resize_bilinear};
+use crate::imaging::resize_bilinear;
 
 /// Model input side.
 pub const SIDE: usize = 128;
 /// How much context around the face the model was trained with.
 pub const CONTEXT_SCALE: f32 = 2.7;
 
-/// The model input for a face whose detector box is `raw`.
-pub fn input(frame: &RgbImage, raw: &BBox) -> Vec<f32> {
-    let b = raw
+/// The model input for a face whose square detection box is `square`.
+pub fn input(frame: &RgbImage, square: &BBox) -> Vec<f32> {
+    let b = square
         .scaled(CONTEXT_SCALE)
         .clipped(frame.width() as f32, frame.height() as f32);
-    let (x0, y0) = (b.x1.trunc() as i64, b.y1.trunc() as i64);
-    let w = (b.x2.trunc() as i64 - x0).max(1) as usize;
-    let h = (b.y2.trunc() as i64 - y0).max(1) as usize;
-    let crop = crop_padded(frame, x0, y0, w, h);
+    let crop = super::crop::truncated(frame, &b);
     nchw(
         &resize_bilinear(&crop, SIDE, SIDE),
         ChannelOrder::Bgr,

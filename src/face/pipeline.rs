@@ -147,7 +147,7 @@ impl FaceEngine {
     /// Stage 7: head pose.
     pub fn pose(&self, frame: &RgbImage, detection: &Detection) -> Result<Pose, Error> {
         let net = &self.models.pose;
-        let out = net.run(pose::input(frame, &detection.raw))?;
+        let out = net.run(pose::input(frame, &detection.square))?;
         let angle = |i: usize| -> Result<f32, Error> {
             let v = out.get(i).ok_or(Error::OutputShape {
                 model: ModelKind::Pose,

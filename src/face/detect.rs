@@ -56,6 +56,18 @@ pub fn input(frame: &RgbImage) -> Vec<f32> {
     nchw(&resized, ChannelOrder::Bgr, |v, _| (v - 127.0) / 128.0)
 }
 
+/// Per-anchor `[p_background, p_face]` from the detector's `[ANCHORS, 2]` logits: the
+/// softmax the model ends with, done here (`models::drop_output_softmax`).
+pub fn probabilities(logits: &[f32]) -> Vec<f32> {
+    logits
+        .chunks_exact(2)
+        .flat_map(|l| {
+            let face = 1.0 / (1.0 + (l[0] - l[1]).exp());
+            [1.0 - face, face]
+        })
+        .collect()
+}
+
 /// Turn the raw outputs into detections, strongest first, after NMS.
 ///
 /// `scores` is `[ANCHORS, 2]` (index 1 = face), `boxes` is `[ANCHORS, 4]` normalised
@@ -194,6 +206,15 @@ mod tests {
             &DetectParams::default(),
         );
         assert_eq!(d[0].square, bx(45., 0., 100., 100.));
+    }
+
+    #[test]
+    fn probabilities_are_the_pairwise_softmax() {
+        let p = probabilities(&[0.0, 0.0, 2.0, -1.0, -50.0, 50.0]);
+        let expect = [0.5, 0.5, 0.952_574_1, 0.047_425_87, 0.0, 1.0];
+        for (a, b) in p.iter().zip(expect) {
+            assert!((a - b).abs() < 1e-6, "{p:?}");
+        }
     }
 
     #[test]

@@ -74,10 +74,14 @@ impl FaceEngine {
     /// Stage 1: every face in the frame, strongest first.
     pub fn detect(&self, frame: &RgbImage) -> Result<Vec<Detection>, Error> {
         let out = self.models.detect.run(detect::input(frame))?;
-        let scores = output_of_len(&self.models.detect, &out, 2 * detect::ANCHORS)?;
+        let scores = detect::probabilities(output_of_len(
+            &self.models.detect,
+            &out,
+            2 * detect::ANCHORS,
+        )?);
         let boxes = output_of_len(&self.models.detect, &out, 4 * detect::ANCHORS)?;
         Ok(detect::decode(
-            scores,
+            &scores,
             boxes,
             frame.width(),
             frame.height(),

@@ -103,6 +103,25 @@ fn face(args: FaceBench) -> anyhow::Result<ExitCode> {
 }
 
 fn profile(engine: &FaceEngine, models: &Path) -> anyhow::Result<()> {
+    println!("each model alone, fixed input (as models/ort_bench.py), 30 runs:");
+    println!("    {:<40} {:>8} {:>8}", "model", "median", "p95");
+    for net in engine.models().all() {
+        let input: Vec<f32> = (0..net.kind().input_len())
+            .map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0)
+            .collect();
+        net.run(input.clone())?;
+        let mut times: Vec<f64> = (0..30)
+            .map(|_| {
+                let t = Stopwatch::start();
+                net.run(input.clone()).map(|_| t.ms())
+            })
+            .collect::<Result<_, _>>()?;
+        let (median, p95) = percentiles(&mut times);
+        println!(
+            "    {:<40} {median:>8.2} {p95:>8.2}",
+            net.kind().file_name()
+        );
+    }
     println!("PReLU: tract's expansion vs one pass (median of 20 runs, ms)");
     for kind in [ModelKind::FivePoints, ModelKind::Embed, ModelKind::Liveness] {
         let mut row = Vec::new();

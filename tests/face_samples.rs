@@ -228,6 +228,33 @@ fn cli_compare_reports_score_threshold_and_verdict() {
 }
 
 #[test]
+fn cli_compare_names_the_file_it_cannot_use() {
+    let dir = std::env::temp_dir().join(format!("examgate-cmp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = dir.join("ticket.jpg");
+    std::fs::write(&text, "not an image").expect("write");
+    let blank = dir.join("wall.png");
+    RgbImage::from_pixel(300, 300, image::Rgb([128, 128, 128]))
+        .save(&blank)
+        .expect("write png");
+    for (bad, words) in [(&text, "not a JPEG"), (&blank, "no face found")] {
+        let out = examgate()
+            .args(["face", "compare"])
+            .arg(common::sample("obama.jpg"))
+            .arg(bad)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&*bad.to_string_lossy()) && err.contains(words),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
 fn a_missing_models_directory_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_examgate"))
         .args(["face", "compare", "--models", "/nonexistent/models"])

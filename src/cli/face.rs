@@ -91,7 +91,8 @@ fn embed(models: &Path, images: &[PathBuf]) -> anyhow::Result<ExitCode> {
 /// Read, decode and analyse one image file.
 pub fn analyze_file(engine: &FaceEngine, path: &Path) -> anyhow::Result<FrameAnalysis> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let frame = examgate::imaging::decode(&bytes)?;
+    let frame = examgate::imaging::decode(&bytes)
+        .with_context(|| format!("decoding {}", path.display()))?;
     Ok(engine.analyze(&frame)?)
 }
 

@@ -60,13 +60,13 @@ mod tests {
     #[test]
     fn input_is_bgr_raw_and_the_model_size() {
         let frame = RgbImage::from_pixel(300, 300, image::Rgb([200, 100, 10]));
-        let raw = BBox {
+        let square = BBox {
             x1: 100.0,
             y1: 100.0,
             x2: 200.0,
             y2: 200.0,
         };
-        let t = input(&frame, &raw);
+        let t = input(&frame, &square);
         assert_eq!(t.len(), 3 * SIDE * SIDE);
         assert_eq!(
             (t[0], t[SIDE * SIDE], t[2 * SIDE * SIDE]),

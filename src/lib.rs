@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod decision;
 pub mod face;
 pub mod imaging;
 pub mod platform;

@@ -9,4 +9,5 @@
 pub mod decision;
 pub mod face;
 pub mod imaging;
+pub mod journal;
 pub mod platform;

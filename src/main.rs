@@ -26,6 +26,11 @@ enum Command {
         #[command(subcommand)]
         what: cli::bench::BenchCommand,
     },
+    /// The tamper-evident log: verify, show.
+    Log {
+        #[command(subcommand)]
+        command: cli::log::LogCommand,
+    },
     /// Demonstration on the fetched sample photos (the kiosk UI replaces it later).
     Demo(cli::demo::DemoArgs),
 }
@@ -35,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Face { command } => cli::face::run(command),
         Command::Bench { what } => cli::bench::run(what),
+        Command::Log { command } => cli::log::run(command),
         Command::Demo(args) => cli::demo::run(args),
     };
     match result {

@@ -2,3 +2,4 @@
 //! randomness).
 
 pub mod clock;
+pub mod keystore;

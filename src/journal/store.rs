@@ -1,0 +1,334 @@
+//! The SQLite file: migrations on open, WAL with `synchronous=FULL` (an append that returned
+//! survives a crash or power cut), one transaction per event, triggers that refuse UPDATE
+//! and DELETE. This is the only file that names `rusqlite` types.
+
+use std::path::Path;
+
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::record::{AuditRecord, EventKind, Signed, Unsigned};
+use super::verify::StoredRow;
+use super::Error;
+use crate::platform::keystore::{hex, KeyStore};
+
+/// Numbered migrations, applied in order inside one transaction, tracked in `user_version`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_events.sql")];
+
+/// An open log for one kiosk.
+pub struct Journal {
+    conn: Connection,
+    path: String,
+    kiosk_id: String,
+    head_seq: u64,
+    head_hash: [u8; 32],
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Journal({}, kiosk {}, head {})",
+            self.path, self.kiosk_id, self.head_seq
+        )
+    }
+}
+
+fn sql(path: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |source| Error::Sqlite {
+        path: path.to_string(),
+        source,
+    }
+}
+
+fn connect(path: &Path, create: bool) -> Result<(Connection, String), Error> {
+    let shown = path.display().to_string();
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(sql(&shown))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sql(&shown))?;
+    // WAL + FULL: a committed transaction is on disk before commit returns.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql(&shown))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql(&shown))?;
+    migrate(&conn, &shown)?;
+    Ok((conn, shown))
+}
+
+fn migrate(conn: &Connection, path: &str) -> Result<(), Error> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sql(path))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(Error::SchemaTooNew {
+            path: path.to_string(),
+            found: version,
+            known,
+        });
+    }
+    if version == known {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sql(path))?;
+    let applied = MIGRATIONS
+        .iter()
+        .skip(version as usize)
+        .try_for_each(|m| conn.execute_batch(m))
+        .and_then(|()| conn.pragma_update(None, "user_version", known));
+    match applied {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(sql(path)),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(sql(path)(e))
+        }
+    }
+}
+
+impl Journal {
+    /// Open (creating if absent) the log at `path` for `kiosk_id` signing with `key`. A file
+    /// made for another kiosk or key is refused.
+    pub fn open(path: &Path, kiosk_id: &str, key: &VerifyingKey) -> Result<Journal, Error> {
+        let (conn, shown) = connect(path, true)?;
+        let existing: Option<(String, Vec<u8>)> = conn
+            .query_row("SELECT kiosk_id, public_key FROM kiosk", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(sql(&shown))?;
+        match existing {
+            None => {
+                conn.execute(
+                    "INSERT INTO kiosk (kiosk_id, public_key) VALUES (?1, ?2)",
+                    params![kiosk_id, key.as_bytes().as_slice()],
+                )
+                .map_err(sql(&shown))?;
+            }
+            Some((found, found_key)) if found != kiosk_id || found_key != key.as_bytes() => {
+                return Err(Error::WrongKiosk {
+                    path: shown,
+                    found,
+                    found_key: hex(&found_key),
+                    expected: kiosk_id.to_string(),
+                    expected_key: hex(key.as_bytes()),
+                })
+            }
+            Some(_) => {}
+        }
+        let (head_seq, head_hash) = head(&conn, kiosk_id, &shown)?;
+        Ok(Journal {
+            conn,
+            path: shown,
+            kiosk_id: kiosk_id.to_string(),
+            head_seq,
+            head_hash,
+        })
+    }
+
+    /// The last event's sequence number (0 for an empty log).
+    pub fn head_seq(&self) -> u64 {
+        self.head_seq
+    }
+
+    /// Append one event in its own durable transaction; returns once it is on disk.
+    pub fn append(
+        &mut self,
+        kind: &EventKind,
+        payload: &[u8],
+        at_ms: i64,
+        keys: &dyn KeyStore,
+    ) -> Result<AuditRecord<Signed>, Error> {
+        let record = AuditRecord {
+            kiosk_id: self.kiosk_id.clone(),
+            seq: self.head_seq + 1,
+            at_ms,
+            kind: kind.as_str().to_string(),
+            payload: payload.to_vec(),
+            prev_hash: self.head_hash,
+            state: Unsigned,
+        }
+        .sign(keys);
+        let err = sql(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        tx.execute(
+            "INSERT INTO events (kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                record.kiosk_id,
+                record.seq as i64,
+                record.at_ms,
+                record.kind,
+                record.payload,
+                record.prev_hash.as_slice(),
+                record.state.hash.as_slice(),
+                record.state.signature.as_slice(),
+            ],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        self.head_seq = record.seq;
+        self.head_hash = record.state.hash;
+        Ok(record)
+    }
+}
+
+fn head(conn: &Connection, kiosk_id: &str, path: &str) -> Result<(u64, [u8; 32]), Error> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events WHERE kiosk_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [kiosk_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql(path))?;
+    match row {
+        None => Ok((0, [0; 32])),
+        Some((seq, hash)) => {
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| Error::BrokenHead {
+                path: path.to_string(),
+                seq,
+                what: format!("head hash has {} bytes", hash.len()),
+            })?;
+            Ok((seq, hash))
+        }
+    }
+}
+
+/// A log opened for reading: the kiosk it belongs to and its rows.
+#[derive(Debug)]
+pub struct LogFile {
+    /// Kiosk id recorded in the file.
+    pub kiosk_id: String,
+    /// Public key recorded in the file (trust it only as far as the file).
+    pub recorded_key: Vec<u8>,
+    /// Every event row of that kiosk, in sequence order.
+    pub rows: Vec<StoredRow>,
+}
+
+/// Read a log file without creating it (a missing file is an error).
+pub fn read(path: &Path) -> Result<LogFile, Error> {
+    let (conn, shown) = connect(path, false)?;
+    let (kiosk_id, recorded_key): (String, Vec<u8>) = conn
+        .query_row("SELECT kiosk_id, public_key FROM kiosk", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(sql(&shown))?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature
+             FROM events ORDER BY kiosk_id = ?1 DESC, seq",
+        )
+        .map_err(sql(&shown))?;
+    let rows = stmt
+        .query_map([&kiosk_id], |r| {
+            Ok(StoredRow {
+                kiosk_id: r.get(0)?,
+                seq: r.get(1)?,
+                at_ms: r.get(2)?,
+                kind: r.get(3)?,
+                payload: r.get(4)?,
+                prev_hash: r.get(5)?,
+                hash: r.get(6)?,
+                signature: r.get(7)?,
+            })
+        })
+        .map_err(sql(&shown))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql(&shown))?;
+    Ok(LogFile {
+        kiosk_id,
+        recorded_key,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::verify::verify_rows;
+    use crate::platform::keystore::SeedKeyStore;
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("examgate-journal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir.join("log.db")
+    }
+
+    #[test]
+    fn appends_persist_across_reopen_and_verify() {
+        let path = temp("reopen");
+        let keys = SeedKeyStore::from_seed(&[5; 32]);
+        let kind = EventKind::new("decision").expect("kind");
+        {
+            let mut j = Journal::open(&path, "K1", &keys.verifying_key()).expect("open");
+            for i in 0..3 {
+                j.append(&kind, format!("{{\"i\":{i}}}").as_bytes(), 1000 + i, &keys)
+                    .expect("append");
+            }
+        }
+        let mut j = Journal::open(&path, "K1", &keys.verifying_key()).expect("reopen");
+        assert_eq!(j.head_seq(), 3);
+        j.append(&kind, b"{}", 2000, &keys)
+            .expect("append after reopen");
+        let file = read(&path).expect("read");
+        let report = verify_rows(file.rows, "K1", &keys.verifying_key());
+        assert!(report.is_ok(), "{report:?}");
+        assert_eq!(report.verified, 4);
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn update_and_delete_are_refused_by_the_database() {
+        let path = temp("triggers");
+        let keys = SeedKeyStore::from_seed(&[5; 32]);
+        let mut j = Journal::open(&path, "K1", &keys.verifying_key()).expect("open");
+        j.append(&EventKind::new("decision").expect("kind"), b"{}", 1, &keys)
+            .expect("append");
+        let conn = Connection::open(&path).expect("second connection");
+        let upd = conn.execute("UPDATE events SET payload = x'00'", []);
+        let del = conn.execute("DELETE FROM events", []);
+        assert!(upd
+            .expect_err("update refused")
+            .to_string()
+            .contains("append-only"));
+        assert!(del
+            .expect_err("delete refused")
+            .to_string()
+            .contains("append-only"));
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn a_log_of_another_kiosk_or_key_is_refused() {
+        let path = temp("wrongkiosk");
+        let keys = SeedKeyStore::from_seed(&[5; 32]);
+        drop(Journal::open(&path, "K1", &keys.verifying_key()).expect("open"));
+        let other = SeedKeyStore::from_seed(&[6; 32]).verifying_key();
+        assert!(matches!(
+            Journal::open(&path, "K1", &other),
+            Err(Error::WrongKiosk { .. })
+        ));
+        assert!(matches!(
+            Journal::open(&path, "K2", &keys.verifying_key()),
+            Err(Error::WrongKiosk { .. })
+        ));
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn reading_a_missing_file_does_not_create_it() {
+        let path = temp("missing");
+        assert!(read(&path).is_err());
+        assert!(!path.exists());
+    }
+}

@@ -17,6 +17,23 @@ pub enum BenchCommand {
     /// The face engine per stage and per verification, on 640x480 frames made from the
     /// sample photos; model load time; peak RSS.
     Face(FaceBench),
+    /// The log: durable appends per second (one event per transaction) and verify speed
+    /// over 100,000 events.
+    Journal(JournalBench),
+}
+
+/// Options of `bench journal`.
+#[derive(Args)]
+pub struct JournalBench {
+    /// Durable single-event appends to time.
+    #[arg(long, default_value_t = 1000)]
+    appends: u64,
+    /// Events in the log that is verified.
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Directory for the temporary log files (its disk is what is measured).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 /// Options of `bench face`.
@@ -40,6 +57,7 @@ pub struct FaceBench {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Face(args) => face(args),
+        BenchCommand::Journal(args) => journal(args),
     }
 }
 
@@ -257,4 +275,91 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+fn journal(args: JournalBench) -> anyhow::Result<ExitCode> {
+    use examgate::journal::{self, EventKind, Journal};
+    use examgate::platform::keystore::{KeyStore, SeedKeyStore};
+
+    let dir = args
+        .dir
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("examgate-bench-journal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let keys = SeedKeyStore::from_seed(&[11; 32]);
+    let kind = EventKind::new("decision")?;
+    // A payload of the size a decision event has (verdict, seat, scores, reasons).
+    let payload = br#"{"ticket":"2026010001","verdict":"refer","seat":7,"scores":{"registration":0.712,"portrait":0.655,"liveness":0.981},"reasons":["portrait_mismatch"],"session":"math-am"}"#;
+
+    let durable = dir.join("durable.db");
+    let mut log = Journal::open(&durable, "K-BENCH", &keys.verifying_key())?;
+    let mut times = Vec::new();
+    let whole = Stopwatch::start();
+    for i in 0..args.appends {
+        let t = Stopwatch::start();
+        log.append(&kind, payload, i as i64, &keys)?;
+        times.push(t.ms());
+    }
+    let per_second = args.appends as f64 / whole.elapsed().as_secs_f64();
+    let (median, p95) = percentiles(&mut times);
+
+    let big = dir.join("big.db");
+    let mut log = Journal::open(&big, "K-BENCH", &keys.verifying_key())?;
+    let build = Stopwatch::start();
+    let mut done = 0;
+    while done < args.events {
+        let n = (args.events - done).min(1000);
+        let batch: Vec<(&EventKind, &[u8], i64)> = (0..n)
+            .map(|i| (&kind, &payload[..], (done + i) as i64))
+            .collect();
+        log.append_batch(&batch, &keys)?;
+        done += n;
+    }
+    let build_s = build.elapsed().as_secs_f64();
+    drop(log);
+    let t = Stopwatch::start();
+    let file = journal::read(&big)?;
+    let read_s = t.elapsed().as_secs_f64();
+    let t = Stopwatch::start();
+    let report = journal::verify_rows(file.rows, &file.kiosk_id, &keys.verifying_key());
+    let verify_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(report.is_ok(), "benchmark log did not verify: {report:?}");
+
+    println!(
+        "journal, SQLite WAL + synchronous=FULL, files in {}",
+        dir.display()
+    );
+    println!("{:<52} {:>12}", "measure", "value");
+    println!(
+        "{:<52} {:>12.0}",
+        format!(
+            "durable appends/s ({} events, 1 per transaction)",
+            args.appends
+        ),
+        per_second
+    );
+    println!("{:<52} {:>12.2}", "append latency median (ms)", median);
+    println!("{:<52} {:>12.2}", "append latency p95 (ms)", p95);
+    println!(
+        "{:<52} {:>12.2}",
+        format!("build {} events, 1000 per transaction (s)", args.events),
+        build_s
+    );
+    println!(
+        "{:<52} {:>12.2}",
+        format!("read {} events from the file (s)", args.events),
+        read_s
+    );
+    println!(
+        "{:<52} {:>12.2}",
+        format!("verify {} events: chain + signatures (s)", report.verified),
+        verify_s
+    );
+    println!(
+        "{:<52} {:>12.0}",
+        "verified events/s",
+        report.verified as f64 / verify_s
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
 }

@@ -142,40 +142,69 @@ impl Journal {
         at_ms: i64,
         keys: &dyn KeyStore,
     ) -> Result<AuditRecord<Signed>, Error> {
-        let record = AuditRecord {
-            kiosk_id: self.kiosk_id.clone(),
-            seq: self.head_seq + 1,
-            at_ms,
-            kind: kind.as_str().to_string(),
-            payload: payload.to_vec(),
-            prev_hash: self.head_hash,
-            state: Unsigned,
-        }
-        .sign(keys);
+        let mut records = self.append_batch(&[(kind, payload, at_ms)], keys)?;
+        Ok(records.remove(0))
+    }
+
+    /// Append several events in one transaction (bulk import, benchmarks); all or none are
+    /// stored. The kiosk appends one event at a time.
+    pub fn append_batch(
+        &mut self,
+        events: &[(&EventKind, &[u8], i64)],
+        keys: &dyn KeyStore,
+    ) -> Result<Vec<AuditRecord<Signed>>, Error> {
+        let mut seq = self.head_seq;
+        let mut prev = self.head_hash;
+        let records: Vec<AuditRecord<Signed>> = events
+            .iter()
+            .map(|(kind, payload, at_ms)| {
+                seq += 1;
+                let signed = AuditRecord {
+                    kiosk_id: self.kiosk_id.clone(),
+                    seq,
+                    at_ms: *at_ms,
+                    kind: kind.as_str().to_string(),
+                    payload: payload.to_vec(),
+                    prev_hash: prev,
+                    state: Unsigned,
+                }
+                .sign(keys);
+                prev = signed.state.hash;
+                signed
+            })
+            .collect();
         let err = sql(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&err)?;
-        tx.execute(
-            "INSERT INTO events (kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                record.kiosk_id,
-                record.seq as i64,
-                record.at_ms,
-                record.kind,
-                record.payload,
-                record.prev_hash.as_slice(),
-                record.state.hash.as_slice(),
-                record.state.signature.as_slice(),
-            ],
-        )
-        .map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events
+                     (kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(&err)?;
+            for r in &records {
+                insert
+                    .execute(params![
+                        r.kiosk_id,
+                        r.seq as i64,
+                        r.at_ms,
+                        r.kind,
+                        r.payload,
+                        r.prev_hash.as_slice(),
+                        r.state.hash.as_slice(),
+                        r.state.signature.as_slice(),
+                    ])
+                    .map_err(&err)?;
+            }
+        }
         tx.commit().map_err(&err)?;
-        self.head_seq = record.seq;
-        self.head_hash = record.state.hash;
-        Ok(record)
+        self.head_seq = seq;
+        self.head_hash = prev;
+        Ok(records)
     }
 }
 

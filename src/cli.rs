@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod face;
+pub mod keys;
 pub mod log;
 
 use std::path::PathBuf;

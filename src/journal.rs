@@ -3,13 +3,15 @@
 //! predecessor's hash and signed with the kiosk key. Scores and reasons go in; face
 //! templates never do.
 
+pub mod evidence;
 pub mod record;
 pub mod store;
 pub mod verify;
 
+pub use evidence::{EvidenceSealer, SealedEvidence};
 pub use record::{AuditRecord, EventKind, Signed, Unsigned};
 pub use store::{read, Journal, LogFile};
-pub use verify::{verify_rows, Problem, Report, StoredRow};
+pub use verify::{verify_evidence, verify_rows, Problem, Report, StoredRow};
 
 /// What went wrong with the log file itself. A broken chain is a [`verify::Report`], not
 /// an error.
@@ -50,6 +52,12 @@ pub enum Error {
     /// An event kind that is empty, too long or not lower-case ASCII.
     #[error("event kind {0:?} must be 1–32 characters of a–z, 0–9, '-' or '_'")]
     BadKind(String),
+    /// Evidence whose hash the event payload does not carry as `evidence_sha256`.
+    #[error("the event payload must carry evidence_sha256 = {expected}")]
+    EvidenceNotReferenced {
+        /// The hash expected.
+        expected: String,
+    },
     /// The file's existing head does not verify; appending would extend a broken chain.
     #[error("log {path} does not verify at seq {seq}: {what}; refusing to append")]
     BrokenHead {

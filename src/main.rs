@@ -26,6 +26,11 @@ enum Command {
         #[command(subcommand)]
         what: cli::bench::BenchCommand,
     },
+    /// Keys: generate the office and kiosk keys.
+    Keys {
+        #[command(subcommand)]
+        command: cli::keys::KeysCommand,
+    },
     /// The tamper-evident log: verify, show.
     Log {
         #[command(subcommand)]
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Face { command } => cli::face::run(command),
         Command::Bench { what } => cli::bench::run(what),
+        Command::Keys { command } => cli::keys::run(command),
         Command::Log { command } => cli::log::run(command),
         Command::Demo(args) => cli::demo::run(args),
     };

@@ -2,4 +2,5 @@
 //! randomness).
 
 pub mod clock;
+pub mod keygen;
 pub mod keystore;

@@ -83,14 +83,19 @@ fn verify(db: &std::path::Path, kiosk_key: Option<&str>) -> anyhow::Result<ExitC
         ),
     };
     let total = file.rows.len();
-    let report = journal::verify_rows(file.rows, &file.kiosk_id, &key);
+    let evidence_problem = journal::verify_evidence(&file.rows, &file.evidence);
+    let mut report = journal::verify_rows(file.rows, &file.kiosk_id, &key);
+    if report.problem.is_none() {
+        report.problem = evidence_problem;
+    }
     match &report.problem {
         None => {
             println!(
-                "{}: kiosk {}, {} events, chain and signatures OK ({source}); head {}",
+                "{}: kiosk {}, {} events, chain and signatures OK ({source}), {} sealed evidence items match; head {}",
                 db.display(),
                 file.kiosk_id,
                 report.verified,
+                file.evidence.len(),
                 report.head.map_or("-".into(), |h| keystore::hex(&h)),
             );
             Ok(ExitCode::SUCCESS)

@@ -7,13 +7,17 @@ use std::path::Path;
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use super::evidence::SealedEvidence;
 use super::record::{AuditRecord, EventKind, Signed, Unsigned};
 use super::verify::StoredRow;
 use super::Error;
 use crate::platform::keystore::{hex, KeyStore};
 
 /// Numbered migrations, applied in order inside one transaction, tracked in `user_version`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_events.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_events.sql"),
+    include_str!("migrations/0002_evidence.sql"),
+];
 
 /// An open log for one kiosk.
 pub struct Journal {
@@ -178,34 +182,83 @@ impl Journal {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&err)?;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO events
-                     (kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(&err)?;
-            for r in &records {
-                insert
-                    .execute(params![
-                        r.kiosk_id,
-                        r.seq as i64,
-                        r.at_ms,
-                        r.kind,
-                        r.payload,
-                        r.prev_hash.as_slice(),
-                        r.state.hash.as_slice(),
-                        r.state.signature.as_slice(),
-                    ])
-                    .map_err(&err)?;
-            }
-        }
+        insert_events(&tx, &records).map_err(&err)?;
         tx.commit().map_err(&err)?;
         self.head_seq = seq;
         self.head_hash = prev;
         Ok(records)
     }
+
+    /// Append one event with its sealed evidence, both in one durable transaction. The
+    /// payload must be a JSON object whose `evidence_sha256` is the ciphertext's hash, so the
+    /// signed chain vouches for the evidence.
+    pub fn append_with_evidence(
+        &mut self,
+        kind: &EventKind,
+        payload: &[u8],
+        at_ms: i64,
+        keys: &dyn KeyStore,
+        evidence: &SealedEvidence,
+    ) -> Result<AuditRecord<Signed>, Error> {
+        let expected = evidence.sha256_hex();
+        if referenced_evidence(payload).as_deref() != Some(expected.as_str()) {
+            return Err(Error::EvidenceNotReferenced { expected });
+        }
+        let record = AuditRecord {
+            kiosk_id: self.kiosk_id.clone(),
+            seq: self.head_seq + 1,
+            at_ms,
+            kind: kind.as_str().to_string(),
+            payload: payload.to_vec(),
+            prev_hash: self.head_hash,
+            state: Unsigned,
+        }
+        .sign(keys);
+        let err = sql(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        insert_events(&tx, std::slice::from_ref(&record)).map_err(&err)?;
+        tx.execute(
+            "INSERT INTO evidence (kiosk_id, seq, ciphertext) VALUES (?1, ?2, ?3)",
+            params![record.kiosk_id, record.seq as i64, evidence.as_bytes()],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        self.head_seq = record.seq;
+        self.head_hash = record.state.hash;
+        Ok(record)
+    }
+}
+
+/// The `evidence_sha256` a payload names, if it is a JSON object with one.
+pub fn referenced_evidence(payload: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    v.get("evidence_sha256")?.as_str().map(str::to_string)
+}
+
+fn insert_events(
+    tx: &rusqlite::Transaction<'_>,
+    records: &[AuditRecord<Signed>],
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for r in records {
+        insert.execute(params![
+            r.kiosk_id,
+            r.seq as i64,
+            r.at_ms,
+            r.kind,
+            r.payload,
+            r.prev_hash.as_slice(),
+            r.state.hash.as_slice(),
+            r.state.signature.as_slice(),
+        ])?;
+    }
+    Ok(())
 }
 
 fn head(conn: &Connection, kiosk_id: &str, path: &str) -> Result<(u64, [u8; 32]), Error> {
@@ -240,6 +293,8 @@ pub struct LogFile {
     pub recorded_key: Vec<u8>,
     /// Every event row of that kiosk, in sequence order.
     pub rows: Vec<StoredRow>,
+    /// Sealed evidence: (sequence number of its event, ciphertext).
+    pub evidence: Vec<(i64, Vec<u8>)>,
 }
 
 /// Read a log file without creating it (a missing file is an error).
@@ -272,10 +327,18 @@ pub fn read(path: &Path) -> Result<LogFile, Error> {
         .map_err(sql(&shown))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql(&shown))?;
+    let evidence = conn
+        .prepare("SELECT seq, ciphertext FROM evidence WHERE kiosk_id = ?1 ORDER BY seq")
+        .and_then(|mut stmt| {
+            stmt.query_map([&kiosk_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(sql(&shown))?;
     Ok(LogFile {
         kiosk_id,
         recorded_key,
         rows,
+        evidence,
     })
 }
 
@@ -351,6 +414,65 @@ mod tests {
             Journal::open(&path, "K2", &keys.verifying_key()),
             Err(Error::WrongKiosk { .. })
         ));
+        let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
+    }
+
+    #[test]
+    fn evidence_is_stored_sealed_and_tied_to_its_signed_event() {
+        use crate::journal::evidence::{self, EvidenceSealer};
+        use crate::journal::verify::verify_evidence;
+
+        let path = temp("evidence");
+        let keys = SeedKeyStore::from_seed(&[5; 32]);
+        let (office_secret, office_public) = evidence::generate_office_keypair();
+        let sealed = EvidenceSealer::new(office_public)
+            .seal(b"JPEG face crop of a 15-year-old")
+            .expect("seals");
+        let kind = EventKind::new("decision").expect("kind");
+        let mut j = Journal::open(&path, "K1", &keys.verifying_key()).expect("open");
+
+        // A payload that does not name the evidence is refused, and nothing is written.
+        let err = j
+            .append_with_evidence(&kind, br#"{"verdict":"refer"}"#, 1, &keys, &sealed)
+            .expect_err("unreferenced evidence");
+        assert!(matches!(err, Error::EvidenceNotReferenced { .. }));
+        assert_eq!(j.head_seq(), 0);
+
+        let payload = format!(
+            r#"{{"verdict":"refer","evidence_sha256":"{}"}}"#,
+            sealed.sha256_hex()
+        );
+        j.append_with_evidence(&kind, payload.as_bytes(), 1, &keys, &sealed)
+            .expect("append with evidence");
+        drop(j);
+
+        let file = read(&path).expect("read");
+        assert_eq!(file.evidence.len(), 1);
+        let stored = crate::journal::SealedEvidence::from_bytes(file.evidence[0].1.clone());
+        assert!(
+            !stored.as_bytes().windows(9).any(|w| w == b"face crop"),
+            "plain bytes on disk"
+        );
+        assert_eq!(
+            evidence::open(&office_secret, &stored).expect("office opens"),
+            b"JPEG face crop of a 15-year-old"
+        );
+        assert_eq!(verify_evidence(&file.rows, &file.evidence), None);
+
+        // Replacing the ciphertext (with the trigger dropped) is caught.
+        let other = EvidenceSealer::new(office_public)
+            .seal(b"someone else")
+            .expect("seals");
+        let conn = Connection::open(&path).expect("tamper connection");
+        conn.execute_batch("DROP TRIGGER evidence_no_update")
+            .expect("drop trigger");
+        conn.execute("UPDATE evidence SET ciphertext = ?1", [other.as_bytes()])
+            .expect("replace");
+        let file = read(&path).expect("read");
+        assert_eq!(
+            verify_evidence(&file.rows, &file.evidence),
+            Some((1, crate::journal::Problem::EvidenceChanged))
+        );
         let _ = std::fs::remove_dir_all(path.parent().expect("dir"));
     }
 

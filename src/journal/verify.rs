@@ -56,6 +56,10 @@ pub enum Problem {
     ContentChanged,
     /// The signature does not verify under the kiosk key.
     BadSignature,
+    /// Stored evidence whose hash is not the one its signed event names (replaced).
+    EvidenceChanged,
+    /// Stored evidence with no event naming it.
+    EvidenceOrphan,
 }
 
 impl std::fmt::Display for Problem {
@@ -69,6 +73,10 @@ impl std::fmt::Display for Problem {
             Problem::BrokenLink => f.write_str("previous-hash link broken"),
             Problem::ContentChanged => f.write_str("content does not match its hash (edited)"),
             Problem::BadSignature => f.write_str("signature does not verify with the kiosk key"),
+            Problem::EvidenceChanged => {
+                f.write_str("evidence ciphertext does not match the hash its event signed")
+            }
+            Problem::EvidenceOrphan => f.write_str("evidence without an event naming it"),
         }
     }
 }
@@ -165,6 +173,24 @@ pub fn verify_rows(
         head,
         problem: None,
     }
+}
+
+/// Check each stored evidence ciphertext against the `evidence_sha256` its event carries.
+/// Run together with [`verify_rows`], which vouches for the events themselves.
+pub fn verify_evidence(rows: &[StoredRow], evidence: &[(i64, Vec<u8>)]) -> Option<(u64, Problem)> {
+    use sha2::{Digest, Sha256};
+    for (seq, ciphertext) in evidence {
+        let at = u64::try_from(*seq).unwrap_or(0);
+        let Some(row) = rows.iter().find(|r| r.seq == *seq) else {
+            return Some((at, Problem::EvidenceOrphan));
+        };
+        let named = super::store::referenced_evidence(&row.payload);
+        let actual = crate::platform::keystore::hex(&Sha256::digest(ciphertext));
+        if named.as_deref() != Some(actual.as_str()) {
+            return Some((at, Problem::EvidenceChanged));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -1,0 +1,105 @@
+//! Evidence images sealed to the exam office: an anonymous sealed box (X25519 +
+//! XSalsa20-Poly1305) under the office's public key. The kiosk holds no key that opens it,
+//! so a stolen kiosk reveals no child's face. Only [`SealedEvidence`] can be stored; plain
+//! image bytes have no path to the disk.
+
+use crypto_box::aead::OsRng;
+use crypto_box::{PublicKey, SecretKey};
+use sha2::{Digest, Sha256};
+
+use crate::platform::keystore::hex;
+
+/// Evidence errors.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// Sealing failed (the RNG or the cipher refused).
+    #[error("evidence could not be sealed")]
+    Seal,
+    /// The ciphertext does not open with this key (wrong key, or altered bytes).
+    #[error("evidence does not open with this office key (wrong key or altered ciphertext)")]
+    Open,
+}
+
+/// Seals evidence to the office key from the room package.
+#[derive(Clone)]
+pub struct EvidenceSealer {
+    office: PublicKey,
+}
+
+impl std::fmt::Debug for EvidenceSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EvidenceSealer(office {})", hex(self.office.as_bytes()))
+    }
+}
+
+/// Ciphertext of one evidence image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedEvidence(Vec<u8>);
+
+impl SealedEvidence {
+    /// From stored bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> SealedEvidence {
+        SealedEvidence(bytes)
+    }
+
+    /// The ciphertext.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Hex SHA-256 of the ciphertext: what the signed event payload carries as
+    /// `evidence_sha256`.
+    pub fn sha256_hex(&self) -> String {
+        hex(&Sha256::digest(&self.0))
+    }
+}
+
+impl EvidenceSealer {
+    /// For the office's X25519 public key.
+    pub fn new(office_public: [u8; 32]) -> EvidenceSealer {
+        EvidenceSealer {
+            office: PublicKey::from(office_public),
+        }
+    }
+
+    /// Seal image bytes.
+    pub fn seal(&self, plain: &[u8]) -> Result<SealedEvidence, EvidenceError> {
+        self.office
+            .seal(&mut OsRng, plain)
+            .map(SealedEvidence)
+            .map_err(|_| EvidenceError::Seal)
+    }
+}
+
+/// The office side: open evidence with the office's secret key.
+pub fn open(office_secret: &[u8; 32], sealed: &SealedEvidence) -> Result<Vec<u8>, EvidenceError> {
+    SecretKey::from(*office_secret)
+        .unseal(&sealed.0)
+        .map_err(|_| EvidenceError::Open)
+}
+
+/// A new office encryption key pair: (secret, public).
+pub fn generate_office_keypair() -> ([u8; 32], [u8; 32]) {
+    let secret = SecretKey::generate(&mut OsRng);
+    (secret.to_bytes(), *secret.public_key().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_office_secret_opens_sealed_evidence() {
+        let (secret, public) = generate_office_keypair();
+        let sealed = EvidenceSealer::new(public)
+            .seal(b"face crop")
+            .expect("seals");
+        assert!(!sealed.as_bytes().windows(9).any(|w| w == b"face crop"));
+        assert_eq!(open(&secret, &sealed).expect("opens"), b"face crop");
+        let (other, _) = generate_office_keypair();
+        assert!(open(&other, &sealed).is_err());
+        let mut altered = sealed.as_bytes().to_vec();
+        altered[40] ^= 1;
+        assert!(open(&secret, &SealedEvidence::from_bytes(altered)).is_err());
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod evidence;
 pub mod record;
+pub mod seal;
 pub mod store;
 pub mod verify;
 

@@ -9,5 +9,6 @@
 pub mod decision;
 pub mod face;
 pub mod imaging;
+pub mod invigilator;
 pub mod journal;
 pub mod platform;

@@ -138,6 +138,11 @@ impl Journal {
         self.head_seq
     }
 
+    /// The last event's hash (zeros for an empty log): what a seal closes.
+    pub fn head_hash(&self) -> [u8; 32] {
+        self.head_hash
+    }
+
     /// Append one event in its own durable transaction; returns once it is on disk.
     pub fn append(
         &mut self,

@@ -1,0 +1,193 @@
+//! Invigilator PINs: stored only as Argon2id PHC strings, checked through a gate that counts
+//! wrong tries per invigilator and, after five, locks that invigilator out for a delay that
+//! doubles with every further wrong try. While locked the PIN is not even checked, so a
+//! locked gate is no oracle. The lockout rule is a pure function of the count and the time.
+
+use std::collections::HashMap;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// Hash a PIN for the room package (office side).
+pub fn hash_pin(pin: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .expect("Argon2id with default parameters and a fresh salt cannot fail")
+}
+
+/// Whether `pin` matches the stored PHC string (false for a malformed string).
+pub fn pin_matches(stored: &str, pin: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// The lockout rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Wrong tries allowed before the first lockout.
+    pub free_tries: u32,
+    /// First lockout, in milliseconds; doubles with each further wrong try.
+    pub first_delay_ms: i64,
+    /// Longest lockout.
+    pub max_delay_ms: i64,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            free_tries: 5,
+            first_delay_ms: 30_000,
+            max_delay_ms: 3_600_000,
+        }
+    }
+}
+
+/// Until when an invigilator with `wrong` consecutive wrong tries, the last at
+/// `last_wrong_ms`, is locked out; `None` when not locked.
+pub fn locked_until(policy: &LockoutPolicy, wrong: u32, last_wrong_ms: i64) -> Option<i64> {
+    let over = wrong.checked_sub(policy.free_tries)?;
+    let factor = 1i64.checked_shl(over).unwrap_or(i64::MAX);
+    let delay = policy
+        .first_delay_ms
+        .saturating_mul(factor)
+        .min(policy.max_delay_ms);
+    Some(last_wrong_ms.saturating_add(delay))
+}
+
+/// What a PIN attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Right PIN: unlocked; the wrong count is reset.
+    Unlocked,
+    /// Wrong PIN; `left` tries before a lockout (0 means this try locked it).
+    WrongPin {
+        /// Tries left before the lockout.
+        left: u32,
+    },
+    /// Locked out until this time; the PIN was not checked.
+    LockedOut {
+        /// Milliseconds since the epoch.
+        until_ms: i64,
+    },
+    /// No invigilator with this id in the room package.
+    UnknownInvigilator,
+}
+
+/// The kiosk's PIN gate: credentials from the room package and per-invigilator counts.
+#[derive(Debug, Default)]
+pub struct PinGate {
+    policy: LockoutPolicy,
+    credentials: HashMap<String, String>,
+    wrong: HashMap<String, (u32, i64)>,
+}
+
+impl PinGate {
+    /// A gate over `(invigilator id, PHC string)` pairs.
+    pub fn new(
+        policy: LockoutPolicy,
+        credentials: impl IntoIterator<Item = (String, String)>,
+    ) -> PinGate {
+        PinGate {
+            policy,
+            credentials: credentials.into_iter().collect(),
+            wrong: HashMap::new(),
+        }
+    }
+
+    /// Try `pin` for invigilator `id` at `now_ms`.
+    pub fn attempt(&mut self, id: &str, pin: &str, now_ms: i64) -> Attempt {
+        let Some(stored) = self.credentials.get(id) else {
+            return Attempt::UnknownInvigilator;
+        };
+        let (count, last) = self.wrong.get(id).copied().unwrap_or((0, 0));
+        if let Some(until_ms) = locked_until(&self.policy, count, last) {
+            if now_ms < until_ms {
+                return Attempt::LockedOut { until_ms };
+            }
+        }
+        if pin_matches(stored, pin) {
+            self.wrong.remove(id);
+            return Attempt::Unlocked;
+        }
+        let count = count + 1;
+        self.wrong.insert(id.to_string(), (count, now_ms));
+        Attempt::WrongPin {
+            left: self.policy.free_tries.saturating_sub(count),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_starts_after_five_and_doubles_to_a_cap() {
+        let p = LockoutPolicy::default();
+        assert_eq!(locked_until(&p, 4, 1000), None);
+        assert_eq!(locked_until(&p, 5, 1000), Some(31_000));
+        assert_eq!(locked_until(&p, 6, 1000), Some(61_000));
+        assert_eq!(locked_until(&p, 7, 1000), Some(121_000));
+        assert_eq!(locked_until(&p, 40, 1000), Some(3_601_000));
+        assert_eq!(locked_until(&p, 200, 0), Some(3_600_000), "no overflow");
+    }
+
+    #[test]
+    fn the_gate_counts_wrong_pins_locks_out_and_does_not_check_while_locked() {
+        let stored = hash_pin("2468");
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        assert!(!stored.contains("2468"));
+        let mut gate = PinGate::new(
+            LockoutPolicy::default(),
+            [
+                ("inv-1".to_string(), stored),
+                ("inv-2".to_string(), hash_pin("1357")),
+            ],
+        );
+        for left in (0..5).rev() {
+            assert_eq!(
+                gate.attempt("inv-1", "0000", 1000),
+                Attempt::WrongPin { left }
+            );
+        }
+        // Locked for 30 s: even the right PIN is refused, unchecked.
+        assert_eq!(
+            gate.attempt("inv-1", "2468", 20_000),
+            Attempt::LockedOut { until_ms: 31_000 }
+        );
+        // The other invigilator is not affected.
+        assert_eq!(gate.attempt("inv-2", "1357", 20_000), Attempt::Unlocked);
+        // After the delay one more wrong try locks for twice as long.
+        assert_eq!(
+            gate.attempt("inv-1", "1111", 31_000),
+            Attempt::WrongPin { left: 0 }
+        );
+        assert_eq!(
+            gate.attempt("inv-1", "2468", 60_000),
+            Attempt::LockedOut { until_ms: 91_000 }
+        );
+        // The right PIN after the lockout unlocks and resets the count.
+        assert_eq!(gate.attempt("inv-1", "2468", 91_000), Attempt::Unlocked);
+        assert_eq!(
+            gate.attempt("inv-1", "0000", 92_000),
+            Attempt::WrongPin { left: 4 }
+        );
+        assert_eq!(
+            gate.attempt("nobody", "2468", 92_000),
+            Attempt::UnknownInvigilator
+        );
+    }
+
+    #[test]
+    fn a_malformed_stored_hash_never_matches() {
+        assert!(!pin_matches("not a phc string", "2468"));
+    }
+}

@@ -328,6 +328,16 @@ mod tests {
         }
     }
 
+    /// The candidate sits in S07/R305 seat 12 this session, not at this kiosk's room.
+    fn to_other_room(e: &mut Evidence) {
+        if let Some(c) = &mut e.candidate {
+            c.placement = Some(Placement {
+                room: room("S07", "R305"),
+                seat: 12,
+            });
+        }
+    }
+
     fn refer(reasons: Vec<ReferReason>) -> Decision {
         Decision::Refer { reasons }
     }
@@ -403,14 +413,7 @@ mod tests {
             ),
             (
                 "wrong room: sent to the right site, room and seat",
-                |e| {
-                    if let Some(c) = &mut e.candidate {
-                        c.placement = Some(Placement {
-                            room: room("S07", "R305"),
-                            seat: 12,
-                        });
-                    }
-                },
+                to_other_room,
                 at(8, 45, 0),
                 Decision::Deny {
                     reason: DenyReason::WrongRoom,
@@ -419,14 +422,7 @@ mod tests {
             ),
             (
                 "wrong room and too early: still sent to the right room",
-                |e| {
-                    if let Some(c) = &mut e.candidate {
-                        c.placement = Some(Placement {
-                            room: room("S07", "R305"),
-                            seat: 12,
-                        });
-                    }
-                },
+                to_other_room,
                 at(8, 0, 0),
                 Decision::Deny {
                     reason: DenyReason::WrongRoom,
@@ -435,14 +431,7 @@ mod tests {
             ),
             (
                 "wrong room and late: late wins",
-                |e| {
-                    if let Some(c) = &mut e.candidate {
-                        c.placement = Some(Placement {
-                            room: room("S07", "R305"),
-                            seat: 12,
-                        });
-                    }
-                },
+                to_other_room,
                 at(9, 20, 0),
                 Decision::Deny {
                     reason: DenyReason::Late {

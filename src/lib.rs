@@ -11,4 +11,5 @@ pub mod face;
 pub mod imaging;
 pub mod invigilator;
 pub mod journal;
+pub mod package;
 pub mod platform;

@@ -10,23 +10,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::resident_id;
+use super::{resident_id, Problem, Rooms};
 use crate::decision::{DocumentKind, Placement, RoomRef, TicketNumber};
-
-/// One problem in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// 1-based line in the file (the header is line 1).
-    pub line: u64,
-    /// What is wrong, naming the column and value.
-    pub reason: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.reason)
-    }
-}
 
 /// A validated candidate.
 #[derive(Clone, PartialEq)]
@@ -59,9 +44,6 @@ impl std::fmt::Debug for Candidate {
     }
 }
 
-/// Rooms and their seat counts, from the exam description.
-pub type Rooms = HashMap<RoomRef, u16>;
-
 const FIXED: [&str; 10] = [
     "ticket",
     "name",
@@ -76,16 +58,12 @@ const FIXED: [&str; 10] = [
 ];
 
 /// Parse and validate `text` for the given sessions and rooms.
-pub fn parse(
-    text: &str,
-    sessions: &[&str],
-    rooms: &Rooms,
-) -> Result<Vec<Candidate>, Vec<RowError>> {
+pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candidate>, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let header_error = |reason: String| vec![RowError { line: 1, reason }];
+    let header_error = |reason: String| vec![Problem::new(Some(1), reason)];
     let headers = reader
         .headers()
         .map_err(|e| header_error(format!("header unreadable: {e}")))?
@@ -117,17 +95,14 @@ pub fn parse(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError {
-                    line,
-                    reason: format!("unreadable row: {e}"),
-                });
+                let line = e.position().map(|p| p.line());
+                errors.push(Problem::new(line, format!("unreadable row: {e}")));
                 continue;
             }
         };
         let line = record.position().map_or(0, |p| p.line());
         let mut row_errors = Vec::new();
-        let mut err = |reason: String| row_errors.push(RowError { line, reason });
+        let mut err = |reason: String| row_errors.push(Problem::new(Some(line), reason));
         let get = |name: &str| record.get(col[name]).unwrap_or("");
         if record.len() != headers.len() {
             err(format!(
@@ -290,7 +265,7 @@ mod tests {
         r
     }
 
-    fn parse_rows(rows: &[&str]) -> Result<Vec<Candidate>, Vec<RowError>> {
+    fn parse_rows(rows: &[&str]) -> Result<Vec<Candidate>, Vec<Problem>> {
         let text = format!("{HEADER}\n{}\n", rows.join("\n"));
         parse(&text, &["math"], &rooms())
     }
@@ -341,7 +316,7 @@ mod tests {
     fn a_missing_column_is_named_on_line_one() {
         let text = "ticket,name,sex\n1,a,M\n";
         let errors = parse(text, &["math"], &rooms()).expect_err("columns missing");
-        assert_eq!(errors[0].line, 1);
+        assert_eq!(errors[0].line, Some(1));
         assert!(errors[0].reason.contains("birth_date") && errors[0].reason.contains("math_seat"));
     }
 
@@ -352,8 +327,8 @@ mod tests {
             "2026010002,Li,M,2011-01-01,none,,,,,p.jpg,S01,R101,99",
         ])
         .expect_err("two bad rows");
-        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![2, 3]);
+        let lines: Vec<Option<u64>> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![Some(2), Some(3)]);
     }
 
     proptest::proptest! {

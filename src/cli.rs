@@ -6,6 +6,7 @@ pub mod demo;
 pub mod face;
 pub mod keys;
 pub mod log;
+pub mod package;
 
 use std::path::PathBuf;
 
@@ -13,4 +14,16 @@ use std::path::PathBuf;
 pub fn models_dir(flag: Option<PathBuf>) -> PathBuf {
     flag.or_else(|| std::env::var_os("EXAMGATE_MODELS").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("models"))
+}
+
+/// A public key given as 64 hex digits or `@FILE` holding them.
+pub fn public_key_arg(arg: &str, what: &str) -> anyhow::Result<ed25519_dalek::VerifyingKey> {
+    use anyhow::Context;
+    let text = match arg.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {what} file {path}"))?
+        }
+        None => arg.to_string(),
+    };
+    Ok(examgate::platform::keystore::parse_public_key(&text, what)?)
 }

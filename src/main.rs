@@ -36,6 +36,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::log::LogCommand,
     },
+    /// Room packages: build (office), verify (as the kiosk does).
+    Package {
+        #[command(subcommand)]
+        command: cli::package::PackageCommand,
+    },
     /// Demonstration on the fetched sample photos (the kiosk UI replaces it later).
     Demo(cli::demo::DemoArgs),
 }
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         Command::Bench { what } => cli::bench::run(what),
         Command::Keys { command } => cli::keys::run(command),
         Command::Log { command } => cli::log::run(command),
+        Command::Package { command } => cli::package::run(command),
         Command::Demo(args) => cli::demo::run(args),
     };
     match result {

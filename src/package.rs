@@ -3,10 +3,15 @@
 //! the kiosk loads. Every bad row is reported with its line number and reason, and nothing
 //! is written unless the whole input is valid.
 
+pub mod build;
+pub mod enrol;
 pub mod exam;
+pub mod format;
 pub mod invigilators;
+pub mod open;
 pub mod resident_id;
 pub mod roster;
+pub mod trust;
 
 use std::collections::HashMap;
 

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 use examgate::journal::{self, EventKind, Journal};
 use examgate::platform::clock::{Clock, SystemClock};
@@ -66,17 +65,7 @@ pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
 fn verify(db: &std::path::Path, kiosk_key: Option<&str>) -> anyhow::Result<ExitCode> {
     let file = journal::read(db)?;
     let (key, source) = match kiosk_key {
-        Some(arg) => {
-            let text = match arg.strip_prefix('@') {
-                Some(path) => std::fs::read_to_string(path)
-                    .with_context(|| format!("reading kiosk key file {path}"))?,
-                None => arg.to_string(),
-            };
-            (
-                keystore::parse_public_key(&text, "--kiosk-key")?,
-                "given key",
-            )
-        }
+        Some(arg) => (super::public_key_arg(arg, "--kiosk-key")?, "given key"),
         None => (
             keystore::parse_public_key(&keystore::hex(&file.recorded_key), "the file's key")?,
             "key recorded in the file",

@@ -25,7 +25,7 @@ impl fmt::Display for TicketNumber {
 pub struct SessionId(pub String);
 
 /// An exam site and a room in it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoomRef {
     /// Site (school) code.
     pub site: String,

@@ -121,10 +121,10 @@ struct RawExam {
 struct RawSession {
     id: String,
     subject: String,
-    date: Written,
-    start: Written,
-    end: Written,
-    entry_opens: Written,
+    date: toml::Spanned<Written>,
+    start: toml::Spanned<Written>,
+    end: toml::Spanned<Written>,
+    entry_opens: toml::Spanned<Written>,
     late_cutoff_minutes: Option<u32>,
 }
 
@@ -218,24 +218,34 @@ pub fn parse(text: &str) -> Result<Exam, Vec<Problem>> {
         if s.subject.trim().is_empty() {
             bad("subject is empty".to_string());
         }
-        let date = parse_date(&s.date.text());
-        if date.is_none() {
-            bad(format!(
-                "date {:?} is not a date (YYYY-MM-DD)",
-                s.date.text()
-            ));
-        }
-        let mut time = |name: &str, w: &Written| {
-            let t = parse_time(&w.text());
-            if t.is_none() {
-                bad(format!("{name} {:?} is not a time (HH:MM)", w.text()));
+        let mut field = |name: &str, w: &toml::Spanned<Written>, what: &str| {
+            let value = w.get_ref().text();
+            let parsed = if what == "date" {
+                parse_date(&value).map(|d| d.and_time(NaiveTime::MIN))
+            } else {
+                parse_time(&value).map(|t| NaiveDate::MIN.and_time(t))
+            };
+            if parsed.is_none() {
+                let example = if what == "date" {
+                    "YYYY-MM-DD"
+                } else {
+                    "HH:MM"
+                };
+                at(
+                    line_of(text, w.span().start),
+                    format!(
+                        "session {:?}: {name} {value:?} is not a {what} ({example})",
+                        s.id
+                    ),
+                );
             }
-            t
+            parsed
         };
+        let date = field("date", &s.date, "date").map(|d| d.date());
         let (start, end, opens) = (
-            time("start", &s.start),
-            time("end", &s.end),
-            time("entry_opens", &s.entry_opens),
+            field("start", &s.start, "time").map(|t| t.time()),
+            field("end", &s.end, "time").map(|t| t.time()),
+            field("entry_opens", &s.entry_opens, "time").map(|t| t.time()),
         );
         let cutoff = s.late_cutoff_minutes.unwrap_or(DEFAULT_LATE_CUTOFF_MINUTES);
         let (Some(date), Some(start), Some(end), Some(opens)) = (date, start, end, opens) else {
@@ -431,14 +441,14 @@ rooms = [ { id = "R101", seats = 30 }, { id = "R102", seats = 24 } ]
     #[test]
     fn each_mistake_is_named_with_its_line() {
         let cases: [(&str, &str, &str); 8] = [
-            ("start = \"09:00\"", "start = \"9 o'clock\"", "line 5: session \"chinese\": start \"9 o'clock\" is not a time (HH:MM)"),
+            ("start = \"09:00\"", "start = \"9 o'clock\"", "line 9: session \"chinese\": start \"9 o'clock\" is not a time (HH:MM)"),
             ("entry_opens = \"08:30\"", "entry_opens = \"09:30\"", "line 5: session \"chinese\": entry_opens 09:30:00 is after start 09:00:00: entry must open first"),
             ("id = \"math\"", "id = \"chinese\"", "line 13: session \"chinese\": id appears twice"),
             ("{ id = \"R102\", seats = 24 }", "{ id = \"R101\", seats = 24 }", "line 25: site \"S01\": room \"R101\" appears twice"),
             ("seats = 24", "seats = 0", "line 25: site \"S01\": room \"R102\": seats 0 must be 1 to 999"),
             ("late_cutoff_minutes = 10", "late_cutoff_minutes = 600", "line 13: session \"math\": late_cutoff_minutes 600 puts the cutoff after the end 16:30:00"),
             ("utc_offset = \"+08:00\"", "utc_offset = \"CST\"", "line 3: utc_offset \"CST\" is not an offset such as \"+08:00\""),
-            ("date = 2027-06-12\n", "date = \"2027-13-12\"\n", "line 5: session \"chinese\": date \"2027-13-12\" is not a date (YYYY-MM-DD)"),
+            ("date = 2027-06-12\n", "date = \"2027-13-12\"\n", "line 8: session \"chinese\": date \"2027-13-12\" is not a date (YYYY-MM-DD)"),
         ];
         for (from, to, expected) in cases {
             let text = GOOD.replacen(from, to, 1);

@@ -28,15 +28,27 @@ pub enum IdError {
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 
+/// The check character for the first 17 digits; `None` unless given exactly 17 digits.
+pub fn check_character(first17: &str) -> Option<char> {
+    let digits: Vec<u32> = first17
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
+    if digits.len() != 17 {
+        return None;
+    }
+    let sum: u32 = digits.iter().zip(WEIGHTS).map(|(d, w)| d * w).sum();
+    Some(CHECK[(sum % 11) as usize])
+}
+
 /// Validate `id` (an `x` is taken as `X`).
 pub fn validate(id: &str) -> Result<(), IdError> {
     let chars: Vec<char> = id.chars().map(|c| c.to_ascii_uppercase()).collect();
     if chars.len() != 18 {
         return Err(IdError::Length(chars.len()));
     }
-    let mut sum = 0;
-    for (c, w) in chars[..17].iter().zip(WEIGHTS) {
-        sum += c.to_digit(10).ok_or(IdError::NotDigit(*c))? * w;
+    if let Some(c) = chars[..17].iter().find(|c| !c.is_ascii_digit()) {
+        return Err(IdError::NotDigit(*c));
     }
     let found = chars[17];
     if !found.is_ascii_digit() && found != 'X' {
@@ -46,7 +58,8 @@ pub fn validate(id: &str) -> Result<(), IdError> {
     if NaiveDate::parse_from_str(&birth, "%Y%m%d").is_err() {
         return Err(IdError::BirthDate(birth));
     }
-    let expected = CHECK[(sum % 11) as usize];
+    let first17: String = chars[..17].iter().collect();
+    let expected = check_character(&first17).expect("17 ASCII digits, checked above");
     if found != expected {
         return Err(IdError::CheckCharacter { found, expected });
     }

@@ -20,6 +20,8 @@ pub struct Candidate {
     pub ticket: TicketNumber,
     /// Name.
     pub name: String,
+    /// `M` or `F`.
+    pub sex: String,
     /// Birth date.
     pub birth_date: NaiveDate,
     /// Document kind.
@@ -36,6 +38,8 @@ pub struct Candidate {
     pub photo: String,
     /// Placement per session id.
     pub placements: HashMap<String, Placement>,
+    /// Line in the file, for problems found later (a photo without a face).
+    pub line: u64,
 }
 
 impl std::fmt::Debug for Candidate {
@@ -124,6 +128,11 @@ pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candida
                 ));
             } else {
                 tickets.insert(ticket.clone(), line);
+            }
+            if !super::exam::is_code(&ticket) {
+                err(format!(
+                    "ticket {ticket:?} must be 1–32 letters, digits, '-' or '_'"
+                ));
             }
         }
         if !get("sex").is_empty() && !matches!(get("sex"), "M" | "F") {
@@ -229,6 +238,7 @@ pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candida
             candidates.push(Candidate {
                 ticket: TicketNumber(ticket),
                 name: get("name").to_string(),
+                sex: get("sex").to_string(),
                 birth_date,
                 document_kind,
                 document_number: number,
@@ -237,6 +247,7 @@ pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candida
                 card_uid: optional("card_uid"),
                 photo: get("photo").to_string(),
                 placements,
+                line,
             });
         }
     }

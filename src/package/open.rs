@@ -1,0 +1,282 @@
+//! Signing a room package (office side) and opening one (kiosk side). The kiosk refuses a
+//! package that is unsigned, signed by a key other than the office's, changed after signing,
+//! for another room, outside its validity period, or whose directory or templates do not
+//! match what was signed. The signature is checked on the raw bytes before anything in the
+//! package is trusted.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use ed25519_dalek::{Verifier, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use super::format::{
+    self, DirectoryEntry, RoomPackage, Signature, DIRECTORY_FILE, FORMAT, PACKAGE_FILE,
+    SIGNATURE_FILE, SIGNING_CONTEXT,
+};
+use crate::decision::RoomRef;
+use crate::platform::keystore::{hex, KeyStore};
+
+/// Values in a registration template.
+pub const TEMPLATE_LEN: usize = 512;
+
+/// Why a package is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// A file of the package could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// No signature file.
+    #[error("{0} is missing: the package is unsigned")]
+    Unsigned(PathBuf),
+    /// The signature file is not what `package build` writes.
+    #[error("{path} is malformed: {reason}")]
+    MalformedSignature {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Signed, but by another key.
+    #[error("signed by key {signer}, not by the office key {expected}")]
+    WrongSigner {
+        /// Hex public key in the signature file.
+        signer: String,
+        /// Hex office public key the kiosk trusts.
+        expected: String,
+    },
+    /// The office key's signature does not match the bytes.
+    #[error("{0} was changed after it was signed (the office signature does not match)")]
+    Altered(PathBuf),
+    /// The signed content is not a package this build reads.
+    #[error("{path} is not a room package: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A package format this build does not know.
+    #[error("package format {found} is not supported (this build reads format {expected})")]
+    Format {
+        /// Found.
+        found: u32,
+        /// Supported.
+        expected: u32,
+    },
+    /// A package for another room.
+    #[error("the package is for room {package}, this kiosk stands at {expected}")]
+    WrongRoom {
+        /// Room in the package, `SITE/ROOM`.
+        package: String,
+        /// Room of the kiosk.
+        expected: String,
+    },
+    /// Too early.
+    #[error("the package is valid from {from}; it is now {now} (exam-local time)")]
+    NotYetValid {
+        /// Start of validity.
+        from: NaiveDateTime,
+        /// Now.
+        now: NaiveDateTime,
+    },
+    /// Too late.
+    #[error("the package expired at {until}; it is now {now} (exam-local time)")]
+    Expired {
+        /// End of validity.
+        until: NaiveDateTime,
+        /// Now.
+        now: NaiveDateTime,
+    },
+    /// `directory.csv` is not the one that was signed.
+    #[error("{DIRECTORY_FILE} has SHA-256 {actual}, the signed package expects {expected}")]
+    DirectoryMismatch {
+        /// Digest in the package.
+        expected: String,
+        /// Digest of the file.
+        actual: String,
+    },
+    /// A candidate's template cannot be used.
+    #[error("candidate {ticket}: {reason}")]
+    BadCandidate {
+        /// Ticket.
+        ticket: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A package that passed every check, with its directory.
+#[derive(Debug, Clone)]
+pub struct VerifiedPackage {
+    /// The package.
+    pub package: RoomPackage,
+    /// Every placement in the exam.
+    pub directory: Vec<DirectoryEntry>,
+}
+
+/// The signature file for `package_json`.
+pub fn sign(package_json: &[u8], office: &dyn KeyStore) -> Signature {
+    let mut message = SIGNING_CONTEXT.to_vec();
+    message.extend_from_slice(package_json);
+    Signature {
+        signer: hex(office.verifying_key().as_bytes()),
+        signature: hex(&office.sign(&message)),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, OpenError> {
+    std::fs::read(path).map_err(|source| OpenError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+fn check_signature(dir: &Path, json: &[u8], office: &VerifyingKey) -> Result<(), OpenError> {
+    let sig_path = dir.join(SIGNATURE_FILE);
+    if !sig_path.exists() {
+        return Err(OpenError::Unsigned(sig_path));
+    }
+    let malformed = |reason: String| OpenError::MalformedSignature {
+        path: sig_path.clone(),
+        reason,
+    };
+    let sig: Signature =
+        serde_json::from_slice(&read(&sig_path)?).map_err(|e| malformed(e.to_string()))?;
+    let expected = hex(office.as_bytes());
+    if sig.signer != expected {
+        return Err(OpenError::WrongSigner {
+            signer: sig.signer,
+            expected,
+        });
+    }
+    let bytes: [u8; 64] = unhex(&sig.signature)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| malformed("signature is not 128 hex digits".to_string()))?;
+    let mut message = SIGNING_CONTEXT.to_vec();
+    message.extend_from_slice(json);
+    office
+        .verify(&message, &ed25519_dalek::Signature::from_bytes(&bytes))
+        .map_err(|_| OpenError::Altered(dir.join(PACKAGE_FILE)))
+}
+
+/// Exam-local time of `now_ms` (milliseconds since the epoch) at `offset`.
+pub fn local_time(now_ms: i64, offset: FixedOffset) -> NaiveDateTime {
+    // Whole seconds: validity bounds are whole seconds, and messages read better.
+    DateTime::from_timestamp(now_ms.div_euclid(1000), 0)
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .with_timezone(&offset)
+        .naive_local()
+}
+
+/// Open and check the package in `dir`: signed by `office`, for `room` (when the kiosk
+/// knows its room), valid at `now_ms`.
+pub fn open(
+    dir: &Path,
+    office: &VerifyingKey,
+    room: Option<&RoomRef>,
+    now_ms: i64,
+) -> Result<VerifiedPackage, OpenError> {
+    let json_path = dir.join(PACKAGE_FILE);
+    let json = read(&json_path)?;
+    check_signature(dir, &json, office)?;
+    let malformed = |reason: String| OpenError::Malformed {
+        path: json_path.clone(),
+        reason,
+    };
+    // Read the format first, so a future format is named as such rather than as a parse error.
+    let probe: serde_json::Value =
+        serde_json::from_slice(&json).map_err(|e| malformed(e.to_string()))?;
+    let found = probe.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+    if found != u64::from(FORMAT) {
+        return Err(OpenError::Format {
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            expected: FORMAT,
+        });
+    }
+    let package: RoomPackage =
+        serde_json::from_value(probe).map_err(|e| malformed(e.to_string()))?;
+
+    if let Some(room) = room {
+        if package.room_ref() != *room {
+            return Err(OpenError::WrongRoom {
+                package: format!("{}/{}", package.site, package.room),
+                expected: format!("{}/{}", room.site, room.room),
+            });
+        }
+    }
+    let offset: FixedOffset = package.utc_offset.parse().map_err(|_| {
+        malformed(format!(
+            "utc_offset {:?} is not an offset",
+            package.utc_offset
+        ))
+    })?;
+    let now = local_time(now_ms, offset);
+    if now < package.valid_from {
+        return Err(OpenError::NotYetValid {
+            from: package.valid_from,
+            now,
+        });
+    }
+    if now > package.valid_until {
+        return Err(OpenError::Expired {
+            until: package.valid_until,
+            now,
+        });
+    }
+
+    let directory_bytes = read(&dir.join(DIRECTORY_FILE))?;
+    let actual = hex(&Sha256::digest(&directory_bytes));
+    if actual != package.directory_sha256 {
+        return Err(OpenError::DirectoryMismatch {
+            expected: package.directory_sha256.clone(),
+            actual,
+        });
+    }
+    let directory = std::str::from_utf8(&directory_bytes)
+        .map_err(|e| e.to_string())
+        .and_then(format::read_directory)
+        .map_err(|reason| OpenError::Malformed {
+            path: dir.join(DIRECTORY_FILE),
+            reason,
+        })?;
+
+    for c in &package.candidates {
+        let bad = |reason: String| OpenError::BadCandidate {
+            ticket: c.ticket.clone(),
+            reason,
+        };
+        match format::decode_template(&c.template) {
+            Some(t) if t.len() == TEMPLATE_LEN => {}
+            Some(t) => {
+                return Err(bad(format!(
+                    "template has {} values, expected {TEMPLATE_LEN}",
+                    t.len()
+                )))
+            }
+            None => return Err(bad("template is not Base64 of f32 values".to_string())),
+        }
+        if format::parse_document_kind(&c.document_kind).is_none() {
+            return Err(bad(format!(
+                "document kind {:?} is unknown",
+                c.document_kind
+            )));
+        }
+    }
+    Ok(VerifiedPackage { package, directory })
+}

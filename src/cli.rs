@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod demo_data;
 pub mod face;
 pub mod keys;
 pub mod log;

@@ -41,6 +41,9 @@ enum Command {
         #[command(subcommand)]
         command: cli::package::PackageCommand,
     },
+    /// Write a synthetic exam's inputs (exam.toml, candidates.csv, invigilators.csv,
+    /// photos, CSCA) for `package build` and its benchmark.
+    DemoData(cli::demo_data::DemoDataArgs),
     /// Demonstration on the fetched sample photos (the kiosk UI replaces it later).
     Demo(cli::demo::DemoArgs),
 }
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Keys { command } => cli::keys::run(command),
         Command::Log { command } => cli::log::run(command),
         Command::Package { command } => cli::package::run(command),
+        Command::DemoData(args) => cli::demo_data::run(args),
         Command::Demo(args) => cli::demo::run(args),
     };
     match result {

@@ -4,6 +4,7 @@
 //! is written unless the whole input is valid.
 
 pub mod build;
+pub mod demo_data;
 pub mod enrol;
 pub mod exam;
 pub mod format;

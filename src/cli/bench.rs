@@ -20,6 +20,35 @@ pub enum BenchCommand {
     /// The log: durable appends per second (one event per transaction) and verify speed
     /// over 100,000 events.
     Journal(JournalBench),
+    /// Room packages: build time for a synthetic exam (by default 18,945 candidates in 923
+    /// rooms, from `demo-data`), with the face engine's time per photo reported apart.
+    Package(PackageBench),
+}
+
+/// Options of `bench package`.
+#[derive(Args)]
+pub struct PackageBench {
+    /// Candidates in the synthetic exam.
+    #[arg(long, default_value_t = 18_945)]
+    candidates: usize,
+    /// Rooms.
+    #[arg(long, default_value_t = 923)]
+    rooms: usize,
+    /// Sites.
+    #[arg(long, default_value_t = 56)]
+    sites: usize,
+    /// Threads for PIN hashing and the face engine [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Models directory.
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Directory of the sample photos.
+    #[arg(long, default_value = "assets/samples")]
+    samples: PathBuf,
+    /// Scratch directory (its disk is what is measured).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 /// Options of `bench journal`.
@@ -58,6 +87,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Face(args) => face(args),
         BenchCommand::Journal(args) => journal(args),
+        BenchCommand::Package(args) => package(args),
     }
 }
 
@@ -362,4 +392,189 @@ fn journal(args: JournalBench) -> anyhow::Result<ExitCode> {
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
+}
+
+fn package(args: PackageBench) -> anyhow::Result<ExitCode> {
+    use examgate::package::{enrol, open};
+    use examgate::platform::keygen::{self, KeyKind};
+    use examgate::platform::keystore;
+
+    use super::demo_data::{DemoDataArgs, DEMO_PHOTOS};
+    use super::package::{build_packages, default_threads, BuildArgs};
+
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let models = super::models_dir(args.models);
+    let dir = args
+        .dir
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("examgate-bench-package-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).with_context(|| format!("creating {}", keys.display()))?;
+    let sign = keygen::write_new(&keys, "office-sign", KeyKind::Ed25519, "office signing")?;
+    keygen::write_new(&keys, "office-evidence", KeyKind::X25519, "office evidence")?;
+
+    let t = Stopwatch::start();
+    let inputs = super::demo_data::write(&DemoDataArgs {
+        candidates: args.candidates,
+        rooms: args.rooms,
+        sites: args.sites,
+        date: "2027-06-12".into(),
+        photos: args.samples.clone(),
+        seed: 1,
+        out: dir.join("inputs"),
+    })?;
+    let generate_ms = t.ms();
+
+    let out = dir.join("packages");
+    let build = BuildArgs {
+        paths: examgate::package::build::InputPaths {
+            exam: inputs.join("exam.toml"),
+            candidates: inputs.join("candidates.csv"),
+            invigilators: inputs.join("invigilators.csv"),
+            csca: inputs.join("csca"),
+        },
+        photos: inputs.join("photos"),
+        office_key: sign.secret_path.clone(),
+        evidence_key: keys.join("office-evidence.pub"),
+        out: out.clone(),
+        skip_bad: false,
+        models: models.clone(),
+        threads,
+    };
+    let times = match build_packages(&build)? {
+        Ok(t) => t,
+        Err(problems) => anyhow::bail!("the synthetic exam did not build: {}", problems.join("; ")),
+    };
+
+    // The face engine per photo, single thread, apart from the build.
+    let engine = super::face::load_engine(&models)?;
+    let mut per_photo = Vec::new();
+    for _ in 0..3 {
+        for p in DEMO_PHOTOS {
+            let bytes = std::fs::read(inputs.join("photos").join(p))?;
+            let t = Stopwatch::start();
+            enrol::enrol_bytes(&engine, &bytes).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+            per_photo.push(t.ms());
+        }
+    }
+    let (photo_median, photo_p95) = percentiles(&mut per_photo);
+
+    // What a kiosk does at start: open and check one room's package.
+    let office = keystore::parse_public_key(&sign.public_hex, "office key")?;
+    let room_dir = std::fs::read_dir(&out)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .context("no site directory written")?;
+    let room_dir = std::fs::read_dir(&room_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .context("no room directory written")?;
+    let during_exam = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
+        .and_then(|d| d.and_hms_opt(0, 0, 1))
+        .context("date")?
+        .and_utc()
+        .timestamp_millis();
+    let mut opens = Vec::new();
+    for _ in 0..5 {
+        let t = Stopwatch::start();
+        open::open(&room_dir, &office, None, during_exam)?;
+        opens.push(t.ms());
+    }
+    let (open_median, _) = percentiles(&mut opens);
+    let bytes = disk_bytes(&out)?;
+
+    let without_face = times.read + times.pins + times.write;
+    println!(
+        "room packages: {} candidates, {} rooms, {} sites; {threads} threads; files in {}",
+        args.candidates,
+        args.rooms,
+        args.sites.min(args.rooms),
+        dir.display()
+    );
+    println!("{:<58} {:>12}", "step", "value");
+    let row = |name: String, value: String| println!("{name:<58} {value:>12}");
+    row(
+        "generate inputs with demo-data (s)".into(),
+        format!("{:.2}", generate_ms / 1000.0),
+    );
+    row(
+        "read + validate exam.toml, both CSVs, CSCA (s)".into(),
+        format!("{:.2}", times.read / 1000.0),
+    );
+    row(
+        format!("hash {} invigilator PINs, Argon2id (s)", 2 * args.rooms),
+        format!("{:.2}", times.pins / 1000.0),
+    );
+    row(
+        format!("assemble, sign, write {} packages (s)", times.rooms),
+        format!("{:.2}", times.write / 1000.0),
+    );
+    row(
+        "build total without the face engine (s)".into(),
+        format!("{:.2}", without_face / 1000.0),
+    );
+    row(
+        "face engine: model load (s)".into(),
+        format!("{:.2}", times.model_load / 1000.0),
+    );
+    row(
+        format!(
+            "face engine: {} distinct photos in the build (s)",
+            times.photos
+        ),
+        format!("{:.2}", times.enrol / 1000.0),
+    );
+    row(
+        "face engine per photo, 1 thread, median (ms)".into(),
+        format!("{photo_median:.1}"),
+    );
+    row(
+        "face engine per photo, 1 thread, p95 (ms)".into(),
+        format!("{photo_p95:.1}"),
+    );
+    row(
+        format!(
+            "  => {} distinct photos on {threads} threads, estimate (s)",
+            args.candidates
+        ),
+        format!(
+            "{:.0}",
+            args.candidates as f64 * photo_median / threads as f64 / 1000.0
+        ),
+    );
+    row(
+        "output on disk (MiB, directory shared by hard links)".into(),
+        format!("{:.1}", bytes as f64 / 1048576.0),
+    );
+    row(
+        "kiosk: open + verify one room package, median (ms)".into(),
+        format!("{open_median:.1}"),
+    );
+    match peak_rss_mib() {
+        Some(mib) => row("peak RSS (MiB)".into(), format!("{mib:.1}")),
+        None => row("peak RSS (MiB)".into(), "n/a".into()),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes of the files under `dir`, each hard-linked file counted once.
+fn disk_bytes(dir: &Path) -> anyhow::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let path = e?.path();
+            let meta = std::fs::symlink_metadata(&path)?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if seen.insert((meta.dev(), meta.ino())) {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
 }

@@ -3,6 +3,7 @@
 //! predecessor's hash and signed with the kiosk key. Scores and reasons go in; face
 //! templates never do.
 
+pub mod actions;
 pub mod evidence;
 pub mod record;
 pub mod seal;

@@ -259,3 +259,112 @@ fn verifying_a_missing_file_is_a_clear_error_and_creates_nothing() {
     assert!(text.contains("log.db"), "{text}");
     assert!(!s.db.exists());
 }
+
+#[test]
+fn invigilator_actions_are_attributed_events_in_a_verifying_chain() {
+    use examgate::invigilator::{hash_pin, LockoutPolicy, PinGate};
+    use examgate::journal::actions::{Action, ReasonCode, Resolution, Verdict};
+    use examgate::journal::seal::{Attestation, Counts, Report, Seal};
+
+    let s = setup("actions");
+    let keys = SeedKeyStore::from_seed(&SEED);
+    let mut log = journal::Journal::open(&s.db, "K-R101", &keys.verifying_key()).expect("open");
+    let mut gate = PinGate::new(
+        LockoutPolicy::default(),
+        [
+            ("T001".to_string(), hash_pin("480613")),
+            ("T002".to_string(), hash_pin("905127")),
+        ],
+    );
+    let mut now = 1_000_000;
+    let mut record = |log: &mut journal::Journal, action: Action, now: i64| {
+        log.append(&action.kind(), &action.payload(), now, &keys)
+            .expect("append");
+    };
+    // Five wrong PINs, then the sixth try is refused unchecked while locked.
+    for _ in 0..5 {
+        let action = Action::from_attempt("T001", gate.attempt("T001", "271828", now))
+            .expect("known invigilator");
+        record(&mut log, action, now);
+        now += 1000;
+    }
+    let locked = Action::from_attempt("T001", gate.attempt("T001", "480613", now)).expect("known");
+    assert!(matches!(locked, Action::LockedOut { .. }), "{locked:?}");
+    record(&mut log, locked, now);
+    assert!(Action::from_attempt("T009", gate.attempt("T009", "1", now)).is_none());
+    now += 60_000;
+    let unlock = Action::from_attempt("T001", gate.attempt("T001", "480613", now)).expect("known");
+    assert_eq!(
+        unlock,
+        Action::Unlock {
+            invigilator: "T001".into()
+        }
+    );
+    record(&mut log, unlock, now);
+
+    let resolution = Resolution::new(
+        "2027010001",
+        3,
+        Verdict::Admit { seat: 1 },
+        ReasonCode::RegistrationPhotoOutdated,
+        "T001",
+        Some("T002"),
+        true,
+    )
+    .expect("two invigilators");
+    record(&mut log, Action::Resolve(resolution), now + 1);
+    let incident =
+        Action::incident("T002", Some("2027010002"), "phone found at seat 2").expect("incident");
+    record(&mut log, incident, now + 2);
+    let seal = Seal::new(
+        "chinese",
+        Counts::new(2, 1, 1, 0),
+        Report::Incidents(vec![examgate::journal::seal::Incident {
+            at_ms: now + 2,
+            invigilator: "T002".into(),
+            text: "phone found at seat 2".into(),
+        }]),
+        [
+            Attestation {
+                invigilator: "T001".into(),
+                at_ms: now + 3,
+            },
+            Attestation {
+                invigilator: "T002".into(),
+                at_ms: now + 3,
+            },
+        ],
+        log.head_hash(),
+    )
+    .expect("seal");
+    record(&mut log, Action::Seal(seal), now + 3);
+    drop(log);
+
+    let (ok, text) = verify(&s.db);
+    assert!(ok, "{text}");
+    assert!(text.contains("10 events"), "{text}");
+    let shown = String::from_utf8(
+        examgate()
+            .args(["log", "show"])
+            .arg(&s.db)
+            .output()
+            .expect("runs")
+            .stdout,
+    )
+    .expect("utf-8");
+    for expected in [
+        "invigilator_pin_rejected",
+        "invigilator_locked_out",
+        "invigilator_unlock",
+        "referral_resolved",
+        "\"second_invigilator\":\"T002\"",
+        "incident",
+        "seal",
+    ] {
+        assert!(shown.contains(expected), "{expected} missing:\n{shown}");
+    }
+    assert!(
+        !shown.contains("480613") && !shown.contains("271828"),
+        "a PIN was logged"
+    );
+}

@@ -277,7 +277,7 @@ fn invigilator_actions_are_attributed_events_in_a_verifying_chain() {
         ],
     );
     let mut now = 1_000_000;
-    let mut record = |log: &mut journal::Journal, action: Action, now: i64| {
+    let record = |log: &mut journal::Journal, action: Action, now: i64| {
         log.append(&action.kind(), &action.payload(), now, &keys)
             .expect("append");
     };

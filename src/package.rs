@@ -10,8 +10,10 @@ pub mod exam;
 pub mod format;
 pub mod invigilators;
 pub mod open;
+pub mod parallel;
 pub mod resident_id;
 pub mod roster;
+pub mod table;
 pub mod trust;
 
 use std::collections::HashMap;

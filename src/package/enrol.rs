@@ -113,30 +113,16 @@ pub fn enrol_all(
     threads: usize,
 ) -> HashMap<String, Result<Enrolment, PhotoProblem>> {
     let names: Vec<&String> = names.iter().collect();
-    let chunk = names.len().div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = names
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|name| {
-                            let result = photo_path(dir, name).and_then(|path| {
-                                std::fs::read(&path)
-                                    .map_err(|e| PhotoProblem::Unreadable(e.to_string()))
-                            });
-                            let result = result.and_then(|bytes| enrol_bytes(engine, &bytes));
-                            ((*name).clone(), result)
-                        })
-                        .collect::<Vec<_>>()
-                })
+    super::parallel::map(&names, threads, |name| {
+        let result = photo_path(dir, name)
+            .and_then(|path| {
+                std::fs::read(&path).map_err(|e| PhotoProblem::Unreadable(e.to_string()))
             })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("enrolling a photo does not panic"))
-            .collect()
+            .and_then(|bytes| enrol_bytes(engine, &bytes));
+        ((*name).clone(), result)
     })
+    .into_iter()
+    .collect()
 }
 
 /// `dir/name`, refusing names that climb out of `dir`.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use zeroize::Zeroizing;
 
 use super::exam::is_code;
-use super::{Problem, Rooms};
+use super::{table, Problem, Rooms};
 use crate::decision::RoomRef;
 
 /// Invigilators a room needs: two attest the seal.
@@ -70,40 +70,22 @@ fn parse_room(text: &str) -> Option<RoomRef> {
 
 /// Parse and validate `text` against the exam's rooms.
 pub fn parse(text: &str, rooms: &Rooms) -> Result<Vec<Invigilator>, Vec<Problem>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| vec![Problem::new(Some(1), format!("header unreadable: {e}"))])?
-        .clone();
-    let missing: Vec<&str> = ["id", "name", "rooms", "pin"]
-        .into_iter()
-        .filter(|w| !headers.iter().any(|h| h == *w))
-        .collect();
-    if !missing.is_empty() {
-        return Err(vec![Problem::new(
-            Some(1),
-            format!("missing column(s): {}", missing.join(", ")),
-        )]);
-    }
-    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    let required: Vec<String> = ["id", "name", "rooms", "pin"].map(String::from).to_vec();
+    let table = table::read(text, &required)?;
 
     let mut problems = Vec::new();
     let mut out = Vec::new();
     let mut ids: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    for row in &table.rows {
+        let row = match row {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                problems.push(Problem::new(line, format!("unreadable row: {e}")));
+            Err(problem) => {
+                problems.push(problem.clone());
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
-        let get = |name: &str| record.get(col[name]).unwrap_or("");
+        let line = row.line;
+        let get = |name: &str| table.get(row, name);
         let before = problems.len();
         let mut bad = |reason: String| problems.push(Problem::new(Some(line), reason));
         let id = get("id");
@@ -190,23 +172,8 @@ pub fn coverage<'a>(
 /// Argon2id hashes of every invigilator's PIN, in order, spread over `threads` threads
 /// (each hash is deliberately slow: tens of milliseconds).
 pub fn hash_pins(invigilators: &[Invigilator], threads: usize) -> Vec<String> {
-    let threads = threads.max(1);
-    let chunk = invigilators.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = invigilators
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|i| crate::invigilator::hash_pin(&i.pin))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("hashing a PIN does not panic"))
-            .collect()
+    super::parallel::map(invigilators, threads, |i| {
+        crate::invigilator::hash_pin(&i.pin)
     })
 }
 

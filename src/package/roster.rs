@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::{resident_id, Problem, Rooms};
+use super::{resident_id, table, Problem, Rooms};
 use crate::decision::{DocumentKind, Placement, RoomRef, TicketNumber};
 
 /// A validated candidate.
@@ -63,56 +63,34 @@ const FIXED: [&str; 10] = [
 
 /// Parse and validate `text` for the given sessions and rooms.
 pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candidate>, Vec<Problem>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header_error = |reason: String| vec![Problem::new(Some(1), reason)];
-    let headers = reader
-        .headers()
-        .map_err(|e| header_error(format!("header unreadable: {e}")))?
-        .clone();
     let mut wanted: Vec<String> = FIXED.iter().map(|s| s.to_string()).collect();
     for s in sessions {
         for part in ["site", "room", "seat"] {
             wanted.push(format!("{s}_{part}"));
         }
     }
-    let missing: Vec<&String> = wanted
-        .iter()
-        .filter(|w| !headers.iter().any(|h| h == *w))
-        .collect();
-    if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
-        return Err(header_error(format!(
-            "missing column(s): {}",
-            names.join(", ")
-        )));
-    }
-    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    let table = table::read(text, &wanted)?;
 
     let mut errors = Vec::new();
     let mut candidates = Vec::new();
     let mut tickets: HashMap<String, u64> = HashMap::new();
     let mut seats: HashMap<(String, RoomRef, u16), (String, u64)> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    for row in &table.rows {
+        let row = match row {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line());
-                errors.push(Problem::new(line, format!("unreadable row: {e}")));
+            Err(problem) => {
+                errors.push(problem.clone());
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = row.line;
         let mut row_errors = Vec::new();
         let mut err = |reason: String| row_errors.push(Problem::new(Some(line), reason));
-        let get = |name: &str| record.get(col[name]).unwrap_or("");
-        if record.len() != headers.len() {
+        let get = |name: &str| table.get(row, name);
+        if row.width != table.width {
             err(format!(
                 "has {} fields, the header has {}",
-                record.len(),
-                headers.len()
+                row.width, table.width
             ));
         }
         for required in ["ticket", "name", "sex", "birth_date", "doc_type", "photo"] {

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod card;
 pub mod decision;
 pub mod face;
 pub mod imaging;

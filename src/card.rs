@@ -9,11 +9,15 @@
 pub mod apdu;
 pub mod bac;
 pub mod crypto;
+pub mod emrtd;
 pub mod files;
 pub mod lds;
 pub mod mrz;
+pub mod pa;
 pub mod pace;
+pub mod pcsc_reader;
 pub mod sm;
+pub mod sod;
 pub mod tlv;
 pub mod transport;
 

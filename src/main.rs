@@ -21,6 +21,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::face::FaceCommand,
     },
+    /// Identity documents on a PC/SC reader: read one, watch events.
+    Card {
+        #[command(subcommand)]
+        command: cli::card::CardCommand,
+    },
     /// Benchmarks that print a table.
     Bench {
         #[command(subcommand)]
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Face { command } => cli::face::run(command),
+        Command::Card { command } => cli::card::run(command),
         Command::Bench { what } => cli::bench::run(what),
         Command::Keys { command } => cli::keys::run(command),
         Command::Log { command } => cli::log::run(command),

@@ -9,7 +9,7 @@ use super::apdu::{Command, Status};
 use super::crypto::{self, Cipher};
 use super::mrz::AccessKey;
 use super::sm::Session;
-use super::{exchange, Error, Transport};
+use super::{Channel, Error};
 
 /// Kenc and Kmac from the MRZ key seed (9303-11 §9.7.2: Kseed = SHA-1(MRZ information)
 /// truncated to 16 bytes).
@@ -82,12 +82,12 @@ pub fn session_from_answer(
 
 /// Run BAC on the selected LDS1 application.
 pub fn establish(
-    t: &mut dyn Transport,
+    ch: &mut Channel<'_>,
     key: &AccessKey,
     random: &mut dyn FnMut(&mut [u8]),
 ) -> Result<Session, Error> {
     // GET CHALLENGE: 00 84 00 00 08
-    let challenge = exchange(t, &Command::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
+    let challenge = ch.send(&Command::new(0x00, 0x84, 0x00, 0x00).with_le(8))?;
     match challenge.status() {
         Status::Ok => {}
         Status::InsNotSupported | Status::ClaNotSupported => {
@@ -117,8 +117,7 @@ pub fn establish(
     random(k_ifd.as_mut());
     let data = authenticate_data(&kenc, &kmac, &rnd_ifd, &rnd_ic, &k_ifd)?;
     // MUTUAL AUTHENTICATE: 00 82 00 00 28 <E_IFD M_IFD> 28
-    let answer = exchange(
-        t,
+    let answer = ch.send(
         &Command::new(0x00, 0x82, 0x00, 0x00)
             .with_data(&data)
             .with_le(40),

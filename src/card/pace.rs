@@ -298,11 +298,16 @@ pub fn establish(
     data.extend(tlv::encode(0x83, &[password.reference()]));
     data.extend(tlv::encode(0x84, &[info.curve.id()]));
     let r = ch.send(&Command::new(0x00, 0x22, 0xC1, 0xA4).with_data(&data))?;
-    if r.status() != Status::Ok {
-        return Err(Error::Status {
-            command: "MSE:Set AT",
-            sw: r.sw,
-        });
+    match r.status() {
+        Status::Ok => {}
+        // 6A88, referenced data not found: the chip has no such password (no CAN set).
+        Status::Unknown(0x6A, 0x88) => return Err(Error::AccessDenied { protocol: "PACE" }),
+        _ => {
+            return Err(Error::Status {
+                command: "MSE:Set AT",
+                sw: r.sw,
+            })
+        }
     }
     // Step 1: the encrypted nonce.
     let z = value_of(&general_authenticate(ch, 0, &[], false)?, 0x80)?;

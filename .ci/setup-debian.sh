@@ -6,7 +6,13 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(ca-certificates curl gcc pkg-config
+      libpcsclite-dev pcscd      # the pcsc crate links libpcsclite; pcscd serves real readers
       libopenjp2-tools)          # opj_compress: the tests make JPEG 2000 portraits with it
+if [ "${1:-}" = --card-tests ]; then
+  # The virtual reader and passport of ../shared/tools (card-testing.md): never on a kiosk.
+  pkgs+=(vsmartcard-vpcd pcsc-tools openssl
+         python3-virtualsmartcard python3-pycryptodome python3-pil)
+fi
 command -v npm >/dev/null || pkgs+=(npm)                       # models/fetch.sh: npm pack
 python3 -m pip --version >/dev/null 2>&1 || command -v pip >/dev/null || pkgs+=(python3-pip)
 

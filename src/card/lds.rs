@@ -152,9 +152,13 @@ pub fn read_file(ch: &mut Channel<'_>, file: File) -> Result<Option<Vec<u8>>, Er
     })?;
     while data.len() < total {
         let offset = data.len();
-        // Above 32767 the DO53 wrapper (up to 4 bytes) shares the response.
-        let room = if offset > 0x7FFF { max - 4 } else { max };
-        let n = room.min(total - offset);
+        // Above 32767 the response carries the data inside DO53 (tag, up to 3 length
+        // bytes), and Le counts the wrapper too.
+        let n = if offset > 0x7FFF {
+            (total - offset + 4).min(max)
+        } else {
+            max.min(total - offset)
+        };
         let chunk = read_chunk(ch, file, false, offset, n)?.unwrap_or_default();
         if chunk.is_empty() {
             return Err(Error::Malformed {

@@ -23,6 +23,39 @@ pub enum BenchCommand {
     /// Room packages: build time for a synthetic exam (by default 18,945 candidates in 923
     /// rooms, from `demo-data`), with the face engine's time per photo reported apart.
     Package(PackageBench),
+    /// eMRTD reads through pcscd: BAC + EF.COM + DG1 + DG2 + EF.SOD + passive
+    /// authentication, median and p95 time and APDU count, beside the reference reader
+    /// ../shared/tools/emrtd-read.py on the same card.
+    Card(CardBench),
+}
+
+/// Options of `bench card`.
+#[derive(Args)]
+pub struct CardBench {
+    /// Start the virtual passport with a 20 KB JPEG portrait first (../shared/tools).
+    #[arg(long)]
+    virtual_card: bool,
+    /// Reader with the passport.
+    #[arg(long, default_value = "Virtual PCD 00 00")]
+    reader: String,
+    /// The passport's MRZ.
+    #[arg(
+        long,
+        default_value = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14"
+    )]
+    mrz: String,
+    /// CSCA certificate for passive authentication.
+    #[arg(long, default_value = "/tmp/vicc-passport-pki/csca.pem")]
+    csca: PathBuf,
+    /// Reads to time.
+    #[arg(long, default_value_t = 30)]
+    rounds: usize,
+    /// The reference reader to compare with (skipped when absent).
+    #[arg(long, default_value = "../shared/tools/emrtd-read.py")]
+    reference: PathBuf,
+    /// Directory of the sample photos (for the 20 KB portrait).
+    #[arg(long, default_value = "assets/samples")]
+    samples: PathBuf,
 }
 
 /// Options of `bench package`.
@@ -88,6 +121,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Face(args) => face(args),
         BenchCommand::Journal(args) => journal(args),
         BenchCommand::Package(args) => package(args),
+        BenchCommand::Card(args) => card(args),
     }
 }
 
@@ -577,4 +611,122 @@ fn disk_bytes(dir: &Path) -> anyhow::Result<u64> {
         }
     }
     Ok(total)
+}
+
+/// A JPEG of a sample face as close to `target` bytes as the quality steps allow.
+fn portrait_of_size(samples: &Path, target: usize) -> anyhow::Result<Vec<u8>> {
+    let img = image::open(samples.join("obama.jpg"))
+        .context("sample photo (run models/fetch.sh)")?
+        .to_rgb8();
+    let small = image::imageops::resize(&img, 360, 450, image::imageops::FilterType::Triangle);
+    let mut best: Vec<u8> = Vec::new();
+    for quality in (40..=98).step_by(2) {
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+            .encode_image(&small)?;
+        if best.is_empty() || bytes.len().abs_diff(target) < best.len().abs_diff(target) {
+            best = bytes;
+        }
+    }
+    Ok(best)
+}
+
+fn card(args: CardBench) -> anyhow::Result<ExitCode> {
+    use examgate::card::emrtd::{self, Access};
+    use examgate::card::mrz::AccessKey;
+    use examgate::card::pcsc_reader::Readers;
+
+    if args.virtual_card {
+        let photo = std::env::temp_dir().join("examgate-bench-portrait.jpg");
+        std::fs::write(&photo, portrait_of_size(&args.samples, 20_000)?)?;
+        let status = std::process::Command::new("../shared/tools/virtual-card-env.sh")
+            .arg("start")
+            .arg("--photo")
+            .arg(&photo)
+            .status()
+            .context("running ../shared/tools/virtual-card-env.sh")?;
+        anyhow::ensure!(status.success(), "virtual-card-env.sh start failed");
+    }
+    let access = Access::Mrz(AccessKey::from_mrz(&args.mrz)?);
+    let pem =
+        std::fs::read(&args.csca).with_context(|| format!("reading {}", args.csca.display()))?;
+    let csca = examgate::package::trust::certificates(&pem).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let readers = Readers::establish()?;
+    let (mut totals, mut access_ms, mut apdus) = (Vec::new(), Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..args.rounds.max(1) {
+        let mut card = readers.connect(&args.reader)?;
+        let doc = emrtd::read(&mut card, &access, &csca, &mut super::card::os_random)?;
+        totals.push(doc.total_ms);
+        access_ms.push(doc.access_ms);
+        apdus.push(doc.apdus as f64);
+        last = Some(doc);
+    }
+    let doc = last.context("one round")?;
+    anyhow::ensure!(
+        doc.passive_authentication.result == examgate::card::pa::PaResult::Valid,
+        "passive authentication failed: {:?}",
+        doc.passive_authentication
+    );
+    let (t_med, t_p95) = percentiles(&mut totals);
+    let (a_med, _) = percentiles(&mut access_ms);
+    let (n_med, _) = percentiles(&mut apdus);
+    let dg2 = doc
+        .files
+        .iter()
+        .find(|f| f.file == "DG2")
+        .map_or(0, |f| f.bytes);
+    println!(
+        "eMRTD read through pcscd, reader {:?}, {} rounds; DG2 {} bytes, {:?}",
+        args.reader, args.rounds, dg2, doc.access
+    );
+    println!("{:<58} {:>12}", "measure", "value");
+    let row = |name: &str, value: String| println!("{name:<58} {value:>12}");
+    row(
+        "examgate: BAC + COM + DG1 + DG2 + SOD + PA, median (ms)",
+        format!("{t_med:.1}"),
+    );
+    row("examgate: same, p95 (ms)", format!("{t_p95:.1}"));
+    row(
+        "examgate: access control (BAC) median (ms)",
+        format!("{a_med:.1}"),
+    );
+    row("examgate: APDUs per read", format!("{n_med:.0}"));
+    for f in &doc.files {
+        row(
+            &format!("  {} ({} bytes): APDUs", f.file, f.bytes),
+            format!("{}", f.apdus),
+        );
+    }
+    if args.reference.is_file() {
+        let (mut ref_ms, mut ref_apdus) = (Vec::new(), Vec::new());
+        for _ in 0..args.rounds.clamp(1, 10) {
+            let out = std::process::Command::new("/usr/bin/python3")
+                .arg(&args.reference)
+                .args(["--reader", &args.reader, "--mrz", &args.mrz, "--csca"])
+                .arg(&args.csca)
+                .output()
+                .context("running the reference reader")?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&out.stdout).context("reference JSON")?;
+            let ms = v["auth_ms"].as_f64().unwrap_or(f64::NAN)
+                + v["read_ms"].as_f64().unwrap_or(f64::NAN);
+            ref_ms.push(ms);
+            ref_apdus.push(v["apdus"].as_f64().unwrap_or(f64::NAN));
+        }
+        let (r_med, _) = percentiles(&mut ref_ms);
+        let (r_apdus, _) = percentiles(&mut ref_apdus);
+        row(
+            "reference emrtd-read.py: auth + read, median (ms, no PA)",
+            format!("{r_med:.1}"),
+        );
+        row(
+            "reference emrtd-read.py: APDUs per read",
+            format!("{r_apdus:.0}"),
+        );
+        row("reference / examgate time", format!("{:.2}", r_med / t_med));
+    } else {
+        row("reference reader", "absent".into());
+    }
+    Ok(ExitCode::SUCCESS)
 }

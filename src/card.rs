@@ -10,6 +10,7 @@ pub mod apdu;
 pub mod bac;
 pub mod crypto;
 pub mod emrtd;
+pub mod emulated;
 pub mod files;
 pub mod lds;
 pub mod mrz;

@@ -167,46 +167,47 @@ pub fn parse_dg2(bytes: &[u8]) -> Result<Portrait, Error> {
     parse_facial_record(record.value)
 }
 
+/// A DG2 as 9303-10 lays it out around `image` (`data_type` 0 JPEG, 1 JPEG 2000): what
+/// the emulated passport stores.
+pub fn build_dg2(image: &[u8], data_type: u8, w: u16, h: u16) -> Vec<u8> {
+    let mut face = Vec::new();
+    let block_len = (20 + 12 + image.len()) as u32;
+    face.extend(block_len.to_be_bytes());
+    face.extend([0, 0]); // feature points
+    face.extend([0u8; 14]); // gender … pose uncertainty
+    face.extend([1, data_type]);
+    face.extend(w.to_be_bytes());
+    face.extend(h.to_be_bytes());
+    face.extend([0u8; 6]);
+    face.extend_from_slice(image);
+    let mut record = b"FAC\x00010\x00".to_vec();
+    record.extend(((14 + face.len()) as u32).to_be_bytes());
+    record.extend(1u16.to_be_bytes());
+    record.extend(face);
+    let mut header = tlv::encode(0x80, &[0x01, 0x01]);
+    header.extend(tlv::encode(0x87, &[0x01, 0x01]));
+    let mut instance = tlv::encode(0xA1, &header);
+    instance.extend(tlv::encode(0x5F2E, &record));
+    let mut template = tlv::encode(0x02, &[1]);
+    template.extend(tlv::encode(0x7F60, &instance));
+    tlv::encode(0x75, &tlv::encode(0x7F61, &template))
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
 
-    /// A DG2 as 9303-10 lays it out, around `image`.
-    pub(crate) fn dg2_around(image: &[u8], data_type: u8, w: u16, h: u16) -> Vec<u8> {
-        let mut face = Vec::new();
-        let block_len = (20 + 12 + image.len()) as u32;
-        face.extend(block_len.to_be_bytes());
-        face.extend([0, 0]); // feature points
-        face.extend([0u8; 14]); // gender … pose uncertainty
-        face.extend([1, data_type]);
-        face.extend(w.to_be_bytes());
-        face.extend(h.to_be_bytes());
-        face.extend([0u8; 6]);
-        face.extend_from_slice(image);
-        let mut record = b"FAC\x00010\x00".to_vec();
-        record.extend(((14 + face.len()) as u32).to_be_bytes());
-        record.extend(1u16.to_be_bytes());
-        record.extend(face);
-        let mut header = tlv::encode(0x80, &[0x01, 0x01]);
-        header.extend(tlv::encode(0x87, &[0x01, 0x01]));
-        let mut instance = tlv::encode(0xA1, &header);
-        instance.extend(tlv::encode(0x5F2E, &record));
-        let mut template = tlv::encode(0x02, &[1]);
-        template.extend(tlv::encode(0x7F60, &instance));
-        tlv::encode(0x75, &tlv::encode(0x7F61, &template))
-    }
-
     #[test]
     fn dg2_gives_the_image_bytes_unchanged() {
         let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9];
-        let p = parse_dg2(&dg2_around(&jpeg, 0, 240, 320)).expect("DG2");
+        let p = parse_dg2(&build_dg2(&jpeg, 0, 240, 320)).expect("DG2");
         assert_eq!(
             (p.format, p.width, p.height, p.image.as_slice()),
             (ImageFormat::Jpeg, 240, 320, &jpeg[..])
         );
         let j2k = [0xFF, 0x4F, 0xFF, 0x51, 9, 9];
         assert_eq!(
-            parse_dg2(&dg2_around(&j2k, 1, 10, 10)).expect("J2K").format,
+            parse_dg2(&build_dg2(&j2k, 1, 10, 10)).expect("J2K").format,
             ImageFormat::Jpeg2000
         );
     }

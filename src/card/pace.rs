@@ -240,6 +240,112 @@ where
     }
 }
 
+impl<C> Ops<C>
+where
+    C: CurveArithmetic,
+    FieldBytesSize<C>: ModulusSize,
+    AffinePoint<C>:
+        FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
+    Scalar<C>: Reduce<FieldBytes<C>>,
+{
+    fn secret(bytes: &[u8]) -> Result<Scalar<C>, Error> {
+        Self::scalar(bytes).ok_or_else(|| Error::Malformed {
+            what: "PACE",
+            reason: "secret longer than the field".into(),
+        })
+    }
+
+    /// G~ = s·G + sk_map·PK_map(peer).
+    fn mapped(nonce: &[u8], sk_map: &[u8], peer_map: &[u8]) -> Result<ProjectivePoint<C>, Error> {
+        let g = ProjectivePoint::<C>::generator();
+        Ok(g * Self::secret(nonce)? + Self::decode(peer_map)? * Self::secret(sk_map)?)
+    }
+}
+
+/// Chip side (the emulated passport): the public key of `sk` on the standard generator.
+pub(crate) fn chip_public(curve: Curve, sk: &[u8]) -> Result<Vec<u8>, Error> {
+    fn run<C>(sk: &[u8]) -> Result<Vec<u8>, Error>
+    where
+        C: CurveArithmetic,
+        FieldBytesSize<C>: ModulusSize,
+        AffinePoint<C>:
+            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
+        Scalar<C>: Reduce<FieldBytes<C>>,
+    {
+        Ok(Ops::<C>::encode(
+            &(ProjectivePoint::<C>::generator() * Ops::<C>::secret(sk)?),
+        ))
+    }
+    match curve {
+        Curve::P256 => run::<p256::NistP256>(sk),
+        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(sk),
+        Curve::P384 => run::<p384::NistP384>(sk),
+        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(sk),
+    }
+}
+
+/// Chip side: its ephemeral public key on the mapped generator.
+pub(crate) fn chip_ephemeral(
+    curve: Curve,
+    nonce: &[u8],
+    sk_map: &[u8],
+    peer_map: &[u8],
+    sk_eph: &[u8],
+) -> Result<Vec<u8>, Error> {
+    fn run<C>(nonce: &[u8], sk_map: &[u8], peer_map: &[u8], sk_eph: &[u8]) -> Result<Vec<u8>, Error>
+    where
+        C: CurveArithmetic,
+        FieldBytesSize<C>: ModulusSize,
+        AffinePoint<C>:
+            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
+        Scalar<C>: Reduce<FieldBytes<C>>,
+    {
+        Ok(Ops::<C>::encode(
+            &(Ops::<C>::mapped(nonce, sk_map, peer_map)? * Ops::<C>::secret(sk_eph)?),
+        ))
+    }
+    match curve {
+        Curve::P256 => run::<p256::NistP256>(nonce, sk_map, peer_map, sk_eph),
+        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(nonce, sk_map, peer_map, sk_eph),
+        Curve::P384 => run::<p384::NistP384>(nonce, sk_map, peer_map, sk_eph),
+        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(nonce, sk_map, peer_map, sk_eph),
+    }
+}
+
+/// Chip side: the shared secret K = x(sk_eph · PK_eph(peer)).
+pub(crate) fn chip_shared(
+    curve: Curve,
+    sk_eph: &[u8],
+    peer_eph: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    fn run<C>(sk_eph: &[u8], peer_eph: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error>
+    where
+        C: CurveArithmetic,
+        FieldBytesSize<C>: ModulusSize,
+        AffinePoint<C>:
+            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
+        Scalar<C>: Reduce<FieldBytes<C>>,
+    {
+        Ok(Zeroizing::new(Ops::<C>::x(
+            &(Ops::<C>::decode(peer_eph)? * Ops::<C>::secret(sk_eph)?),
+        )))
+    }
+    match curve {
+        Curve::P256 => run::<p256::NistP256>(sk_eph, peer_eph),
+        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(sk_eph, peer_eph),
+        Curve::P384 => run::<p384::NistP384>(sk_eph, peer_eph),
+        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(sk_eph, peer_eph),
+    }
+}
+
+/// Bytes in a scalar of `curve`.
+pub(crate) fn scalar_len(curve: Curve) -> usize {
+    match curve {
+        Curve::P256 | Curve::BrainpoolP256 => 32,
+        Curve::P384 | Curve::BrainpoolP384 => 48,
+    }
+}
+
 /// The authentication token T = CMAC(KSmac, 7F49 { 06 OID, 86 public key })[..8].
 pub fn token(ks_mac: &[u8], oid: &[u8], public: &[u8]) -> Result<[u8; 8], Error> {
     let mut inner = tlv::encode(0x06, oid);

@@ -83,19 +83,7 @@ impl Session {
         let cla = cmd.cla | 0x0C;
         let mut body = Vec::new();
         if !cmd.data.is_empty() {
-            let enc = crypto::cbc_encrypt(
-                self.cipher,
-                &self.ks_enc,
-                &self.iv()?,
-                &crypto::pad(&cmd.data, bs),
-            )?;
-            if cmd.ins & 1 == 1 {
-                body.extend(tlv::encode(0x85, &enc));
-            } else {
-                let mut v = vec![0x01]; // padding-content indicator: method 2
-                v.extend(enc);
-                body.extend(tlv::encode(0x87, &v));
-            }
+            body.extend(self.encrypt_data(cmd.ins, &cmd.data)?);
         }
         if let Some(le) = cmd.le {
             body.extend(tlv::encode(0x97, &[(le & 0xFF) as u8]));
@@ -179,6 +167,98 @@ impl Session {
     }
 }
 
+impl Session {
+    fn encrypt_data(&self, ins: u8, data: &[u8]) -> Result<Vec<u8>, Error> {
+        let enc = crypto::cbc_encrypt(
+            self.cipher,
+            &self.ks_enc,
+            &self.iv()?,
+            &crypto::pad(data, self.cipher.block()),
+        )?;
+        Ok(if ins & 1 == 1 {
+            tlv::encode(0x85, &enc)
+        } else {
+            let mut v = vec![0x01]; // padding-content indicator: method 2
+            v.extend(enc);
+            tlv::encode(0x87, &v)
+        })
+    }
+
+    /// Card side (the emulated passport): check and decrypt a protected command.
+    pub fn unwrap_command(&mut self, apdu: &[u8]) -> Result<Command, Error> {
+        self.step();
+        let broken = |why: &str| Error::SecureMessaging(why.to_string());
+        let (header, rest) = apdu
+            .split_at_checked(4)
+            .ok_or_else(|| broken("command shorter than a header"))?;
+        let body = match rest.split_first() {
+            Some((&lc, tail)) => tail
+                .get(..usize::from(lc))
+                .ok_or_else(|| broken("Lc beyond the command"))?,
+            None => &[][..],
+        };
+        let mut mac_input = crypto::pad(header, self.cipher.block());
+        let (mut data, mut le, mut mac) = (None, None, None);
+        for o in tlv::parse_all(body)? {
+            match o.tag {
+                0x85 | 0x87 => {
+                    mac_input.extend_from_slice(o.raw);
+                    data = Some((o.tag, o.value));
+                }
+                0x97 => {
+                    mac_input.extend_from_slice(o.raw);
+                    le = Some(match o.value {
+                        [0] | [] => 256,
+                        [n] => usize::from(*n),
+                        _ => 256,
+                    });
+                }
+                0x8E => mac = Some(o.value),
+                _ => return Err(broken("unexpected data object in a command")),
+            }
+        }
+        let mac = mac.ok_or_else(|| broken("command without MAC"))?;
+        if !crypto::same(mac, &self.mac(&mac_input)?) {
+            return Err(broken("command MAC does not verify"));
+        }
+        let plain = match data {
+            None => Vec::new(),
+            Some((tag, value)) => {
+                let ct = if tag == 0x87 {
+                    value.get(1..).ok_or_else(|| broken("empty DO87"))?
+                } else {
+                    value
+                };
+                let p = crypto::cbc_decrypt(self.cipher, &self.ks_enc, &self.iv()?, ct)?;
+                crypto::unpad(&p).ok_or_else(|| broken("bad padding in command data"))?
+            }
+        };
+        Ok(Command {
+            cla: header[0] & !0x0C,
+            ins: header[1],
+            p1: header[2],
+            p2: header[3],
+            data: plain,
+            le,
+        })
+    }
+
+    /// Card side: the protected response to a command with `ins`.
+    pub fn wrap_response(&mut self, ins: u8, data: &[u8], sw: u16) -> Result<Vec<u8>, Error> {
+        self.step();
+        let mut out = if data.is_empty() {
+            Vec::new()
+        } else {
+            self.encrypt_data(ins, data)?
+        };
+        out.extend(tlv::encode(0x99, &sw.to_be_bytes()));
+        let mac = self.mac(&out)?;
+        out.extend(tlv::encode(0x8E, &mac));
+        out.extend(sw.to_be_bytes());
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +281,30 @@ mod tests {
         let answer = Response::parse(&hex("990290008E08FA855A5D4C50A8ED9000")).expect("response");
         let plain = s.unprotect(&answer).expect("MAC verifies");
         assert_eq!((plain.data.len(), plain.sw), (0, 0x9000));
+    }
+
+    #[test]
+    fn the_card_side_reads_what_the_reader_side_writes_and_back() {
+        for cipher in [Cipher::Tdes, Cipher::Aes(16), Cipher::Aes(32)] {
+            let key = vec![0x42; cipher.key_len()];
+            let ssc = vec![0; cipher.block()];
+            let (mut reader, mut card) = (
+                Session::new(cipher, &key, &key, &ssc),
+                Session::new(cipher, &key, &key, &ssc),
+            );
+            let cmd = Command::new(0x00, 0xB1, 0, 0)
+                .with_data(&[0x54, 0x02, 0x80, 0x00])
+                .with_le(200);
+            let seen = card
+                .unwrap_command(&reader.protect(&cmd).expect("protect"))
+                .expect("card unwraps");
+            assert_eq!(seen, cmd);
+            let wire = card.wrap_response(0xB1, b"data", 0x9000).expect("wrap");
+            let r = reader
+                .unprotect(&Response::parse(&wire).expect("response"))
+                .expect("verifies");
+            assert_eq!((r.data.as_slice(), r.sw), (&b"data"[..], 0x9000));
+        }
     }
 
     #[test]

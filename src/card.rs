@@ -8,6 +8,7 @@
 
 pub mod apdu;
 pub mod bac;
+pub mod bridge;
 pub mod crypto;
 pub mod emrtd;
 pub mod emulated;

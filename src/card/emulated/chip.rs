@@ -78,10 +78,7 @@ const OK: u16 = 0x9000;
 
 impl EmulatedPassport {
     /// Build the chip: files, a fresh test PKI, the signed EF.SOD.
-    pub fn new(
-        doc: Document,
-        mut random: RandomSource,
-    ) -> Result<EmulatedPassport, Error> {
+    pub fn new(doc: Document, mut random: RandomSource) -> Result<EmulatedPassport, Error> {
         let key = AccessKey::from_mrz(&doc.mrz)?;
         mrz::parse(&doc.mrz)?;
         let frame = crate::imaging::decode(&doc.portrait).map_err(|e| Error::Malformed {
@@ -341,7 +338,11 @@ impl EmulatedPassport {
     /// One plain (unprotected) command.
     fn plain(&mut self, cmd: &Command) -> Result<(Vec<u8>, u16), Error> {
         // Bit 4 of CLA is command chaining (PACE's GENERAL AUTHENTICATE); FF is PC/SC's own.
-        let cla = if cmd.cla == 0xFF { 0xFF } else { cmd.cla & 0xEF };
+        let cla = if cmd.cla == 0xFF {
+            0xFF
+        } else {
+            cmd.cla & 0xEF
+        };
         Ok(match (cla, cmd.ins) {
             (0xFF, 0xCA) => (self.doc.uid.clone(), OK),
             (0x00, 0xA4) if cmd.p1 == 0x04 => {
@@ -466,7 +467,8 @@ mod tests {
     use crate::card::emrtd::{self, Access, Protocol};
     use crate::card::pa::PaResult;
 
-    const SPECIMEN: &str = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
+    const SPECIMEN: &str =
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
     const FACE: &[u8] = include_bytes!("../../../tests/fixtures/emrtd/face.jpg");
 
     /// Deterministic bytes for tests (SplitMix64).
@@ -509,38 +511,77 @@ mod tests {
         let doc = emrtd::read(&mut chip, &mrz(), &csca, &mut counter(9)).expect("BAC read");
         assert_eq!(doc.access, Protocol::Bac);
         assert_eq!(doc.portrait.image, FACE);
-        assert_eq!(doc.passive_authentication.result, PaResult::Valid, "{:?}", doc.passive_authentication);
+        assert_eq!(
+            doc.passive_authentication.result,
+            PaResult::Valid,
+            "{:?}",
+            doc.passive_authentication
+        );
         assert_eq!(emrtd::uid(&mut chip), Some(vec![0x08, 1, 2, 3]));
     }
 
     #[test]
     fn pace_on_every_curve_with_mrz_and_can() {
-        for (curve, key_len) in [(Curve::BrainpoolP256, 16), (Curve::P256, 24), (Curve::BrainpoolP384, 32), (Curve::P384, 16)] {
+        for (curve, key_len) in [
+            (Curve::BrainpoolP256, 16),
+            (Curve::P256, 24),
+            (Curve::BrainpoolP384, 32),
+            (Curve::P384, 16),
+        ] {
             let mut chip = passport(Some(PaceInfo { key_len, curve }), true, FACE);
             let csca = vec![chip.csca()];
-            for (access, password) in [(mrz(), "mrz"), (Access::Can(Zeroizing::new("123456".into())), "can")] {
+            for (access, password) in [
+                (mrz(), "mrz"),
+                (Access::Can(Zeroizing::new("123456".into())), "can"),
+            ] {
                 chip.reset();
-                let doc = emrtd::read(&mut chip, &access, &csca, &mut counter(5)).unwrap_or_else(|e| panic!("{curve:?} {password}: {e}"));
-                assert_eq!(doc.access, Protocol::Pace { curve, aes_bits: key_len * 8, password });
+                let doc = emrtd::read(&mut chip, &access, &csca, &mut counter(5))
+                    .unwrap_or_else(|e| panic!("{curve:?} {password}: {e}"));
+                assert_eq!(
+                    doc.access,
+                    Protocol::Pace {
+                        curve,
+                        aes_bits: key_len * 8,
+                        password
+                    }
+                );
                 assert_eq!(doc.passive_authentication.result, PaResult::Valid);
             }
             chip.reset();
-            let wrong = emrtd::read(&mut chip, &Access::Can(Zeroizing::new("654321".into())), &csca, &mut counter(5));
-            assert!(matches!(wrong, Err(Error::AccessDenied { protocol: "PACE" })), "{wrong:?}");
+            let wrong = emrtd::read(
+                &mut chip,
+                &Access::Can(Zeroizing::new("654321".into())),
+                &csca,
+                &mut counter(5),
+            );
+            assert!(
+                matches!(wrong, Err(Error::AccessDenied { protocol: "PACE" })),
+                "{wrong:?}"
+            );
         }
     }
 
     #[test]
     fn a_wrong_mrz_is_refused_and_plain_reads_are_not_allowed() {
         let mut chip = passport(None, false, FACE);
-        let wrong = Access::Mrz(AccessKey::from_fields("L898902C", "690806", "940624").expect("fields"));
+        let wrong =
+            Access::Mrz(AccessKey::from_fields("L898902C", "690806", "940624").expect("fields"));
         let err = emrtd::read(&mut chip, &wrong, &[], &mut counter(2)).expect_err("wrong key");
-        assert!(matches!(err, Error::AccessDenied { protocol: "BAC" }), "{err:?}");
+        assert!(
+            matches!(err, Error::AccessDenied { protocol: "BAC" }),
+            "{err:?}"
+        );
         chip.reset();
         // SELECT the application, then READ BINARY DG1 by SFI without access control: 6982.
-        let select = Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(&LDS1_AID).to_bytes();
+        let select = Command::new(0x00, 0xA4, 0x04, 0x0C)
+            .with_data(&LDS1_AID)
+            .to_bytes();
         assert_eq!(chip.transmit(&select).expect("select"), [0x90, 0x00]);
-        assert_eq!(chip.transmit(&[0x00, 0xB0, 0x81, 0x00, 0x00]).expect("read"), [0x69, 0x82]);
+        assert_eq!(
+            chip.transmit(&[0x00, 0xB0, 0x81, 0x00, 0x00])
+                .expect("read"),
+            [0x69, 0x82]
+        );
     }
 
     #[test]

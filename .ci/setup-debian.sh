@@ -5,7 +5,7 @@ set -euo pipefail
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(ca-certificates curl gcc pkg-config
+pkgs=(ca-certificates curl gcc g++ pkg-config   # g++: libFuzzer for the fuzz targets
       libpcsclite-dev pcscd      # the pcsc crate links libpcsclite; pcscd serves real readers
       libopenjp2-tools)          # opj_compress: the tests make JPEG 2000 portraits with it
 if [ "${1:-}" = --card-tests ]; then

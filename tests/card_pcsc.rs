@@ -418,3 +418,100 @@ fn card_read_json_reports_and_writes_the_portrait() {
     );
     let _ = std::fs::remove_file(&out_file);
 }
+
+#[test]
+fn events_report_presence_and_removal_waits_cancel_and_a_reset_card_reconnects() {
+    if !enabled() {
+        return;
+    }
+    let _t = turn();
+    insert(0, &[]);
+    let mut readers = Readers::establish().expect("pcscd");
+    // The first wait reports every card already present.
+    let first = readers
+        .next_events(Some(std::time::Duration::from_secs(5)))
+        .expect("events");
+    assert!(
+        first.iter().any(|e| matches!(e, examgate::card::pcsc_reader::Event::Present { reader, .. } if reader == SLOT0)),
+        "{first:?}"
+    );
+    // The card leaves (its process ends): Removed; a new one comes: Present.
+    let pid = std::fs::read_to_string(vcard_dir().join("vicc0.pid")).expect("card pid file");
+    let _ = Command::new("kill").arg(pid.trim()).status();
+    let wait_for = |readers: &mut Readers, present: bool| {
+        let mut seen = Vec::new();
+        for _ in 0..20 {
+            seen.extend(
+                readers
+                    .next_events(Some(std::time::Duration::from_millis(500)))
+                    .expect("events"),
+            );
+            let hit = seen.iter().any(|e| match e {
+                examgate::card::pcsc_reader::Event::Present { reader, .. } => {
+                    present && reader == SLOT0
+                }
+                examgate::card::pcsc_reader::Event::Removed { reader } => {
+                    !present && reader == SLOT0
+                }
+                _ => false,
+            });
+            if hit {
+                return seen;
+            }
+        }
+        panic!(
+            "no {} event: {seen:?}",
+            if present { "Present" } else { "Removed" }
+        );
+    };
+    wait_for(&mut readers, false);
+    insert(0, &[]);
+    wait_for(&mut readers, true);
+    // A wait with nothing happening is cancelled from another thread.
+    let canceller = readers.canceller();
+    let waiter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        canceller.cancel();
+    });
+    let cancelled = readers.next_events(None);
+    waiter.join().expect("thread");
+    assert_eq!(
+        cancelled,
+        Err(examgate::card::pcsc_reader::ReaderError::Cancelled)
+    );
+
+    // Another handle that disconnects with a reset: ours sees CardReset, reconnects, reads.
+    let mut card = readers.connect(SLOT0).expect("card");
+    assert!(emrtd::uid(&mut card).is_some());
+    drop(readers.connect(SLOT0).expect("second handle"));
+    let err = card
+        .transmit(&[0xFF, 0xCA, 0x00, 0x00, 0x00])
+        .expect_err("the card was reset");
+    assert_eq!(err, TransportError::CardReset);
+    card.reconnect().expect("reconnect");
+    let doc =
+        emrtd::read(&mut card, &specimen(), &csca(), &mut random).expect("reads after reconnect");
+    assert_eq!(doc.passive_authentication.result, PaResult::Valid);
+}
+
+#[test]
+fn card_watch_prints_the_present_card() {
+    if !enabled() {
+        return;
+    }
+    let _t = turn();
+    insert(0, &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_examgate"))
+        .args(["card", "watch"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("card watch starts");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("present Virtual PCD 00 00 ATR 3b80800101"),
+        "{text}"
+    );
+}

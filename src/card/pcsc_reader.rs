@@ -223,6 +223,38 @@ pub struct PcscCard {
     atr: Vec<u8>,
 }
 
+impl PcscCard {
+    /// Reconnect after [`TransportError::CardReset`] (another program or a power cycle reset
+    /// the card): the handle works again, the chip's session is gone, so access control
+    /// starts over.
+    pub fn reconnect(&mut self) -> Result<(), ReaderError> {
+        self.card
+            .reconnect(
+                pcsc::ShareMode::Shared,
+                pcsc::Protocols::ANY,
+                pcsc::Disposition::LeaveCard,
+            )
+            .map_err(|e| match e {
+                pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => {
+                    ReaderError::NoCard("the reader".into())
+                }
+                other => reader_error(other),
+            })?;
+        self.atr = self
+            .card
+            .status2_owned()
+            .map(|s| s.atr().to_vec())
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    /// Let go of the card without resetting it (dropping the handle resets the chip, which
+    /// ends its session and, on random-UID passports, changes the UID).
+    pub fn release(self) {
+        let _ = self.card.disconnect(pcsc::Disposition::LeaveCard);
+    }
+}
+
 impl Transport for PcscCard {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut buf = [0u8; pcsc::MAX_BUFFER_SIZE_EXTENDED];

@@ -89,20 +89,116 @@ fn ecdsa_verify(
     }
 }
 
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+/// The hash of an RSA PKCS#1 v1.5 signature algorithm OID.
+fn rsa_hash(oid: &str) -> Option<HashAlg> {
+    Some(match oid {
+        "1.2.840.113549.1.1.5" => HashAlg::Sha1,
+        "1.2.840.113549.1.1.14" => HashAlg::Sha224,
+        "1.2.840.113549.1.1.11" => HashAlg::Sha256,
+        "1.2.840.113549.1.1.12" => HashAlg::Sha384,
+        "1.2.840.113549.1.1.13" => HashAlg::Sha512,
+        _ => return None,
+    })
+}
+
+/// The hash and salt length of RSASSA-PSS-params (`[0] hashAlgorithm`, `[2] saltLength`;
+/// SHA-1 and 20 when absent, RFC 4055 §3.1).
+fn pss_params(params: Option<&[u8]>) -> Option<(HashAlg, usize)> {
+    let Some(params) = params else {
+        return Some((HashAlg::Sha1, 20));
+    };
+    let fields = crate::card::tlv::unwrap(params, 0x30).ok()?;
+    let hash = match crate::card::tlv::find(fields, 0xA0) {
+        Ok(h) => {
+            let alg = crate::card::tlv::unwrap(h.value, 0x30).ok()?;
+            let oid = crate::card::tlv::find(alg, 0x06).ok()?;
+            HashAlg::from_oid(
+                &der::asn1::ObjectIdentifier::from_bytes(oid.value)
+                    .ok()?
+                    .to_string(),
+            )?
+        }
+        Err(_) => HashAlg::Sha1,
+    };
+    let salt = match crate::card::tlv::find(fields, 0xA2) {
+        Ok(s) => {
+            let n = crate::card::tlv::unwrap(s.value, 0x02).ok()?;
+            if n.len() > 4 {
+                return None;
+            }
+            n.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b))
+        }
+        Err(_) => 20,
+    };
+    Some((hash, salt))
+}
+
+/// RSA signature check (PKCS#1 v1.5 or PSS) with the PKCS#1 public key `public`.
+fn rsa_verify(
+    public: &[u8],
+    sig_oid: &str,
+    sig_params: Option<&[u8]>,
+    digest_oid: Option<&str>,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, String> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    let key =
+        rsa::RsaPublicKey::from_pkcs1_der(public).map_err(|e| format!("RSA public key: {e}"))?;
+    macro_rules! check {
+        ($hash:expr, $scheme:ident :: $make:ident ( $($arg:expr),* )) => {{
+            let digest = $hash.digest(message);
+            match $hash {
+                HashAlg::Sha1 => key.verify(rsa::$scheme::$make::<sha1::Sha1>($($arg),*), &digest, signature),
+                HashAlg::Sha224 => key.verify(rsa::$scheme::$make::<sha2::Sha224>($($arg),*), &digest, signature),
+                HashAlg::Sha256 => key.verify(rsa::$scheme::$make::<sha2::Sha256>($($arg),*), &digest, signature),
+                HashAlg::Sha384 => key.verify(rsa::$scheme::$make::<sha2::Sha384>($($arg),*), &digest, signature),
+                HashAlg::Sha512 => key.verify(rsa::$scheme::$make::<sha2::Sha512>($($arg),*), &digest, signature),
+            }
+        }};
+    }
+    if sig_oid == RSASSA_PSS {
+        let (hash, salt) = pss_params(sig_params).ok_or("RSASSA-PSS parameters")?;
+        return Ok(check!(hash, Pss::new_with_salt(salt)).is_ok());
+    }
+    let hash = rsa_hash(sig_oid)
+        .or_else(|| {
+            (sig_oid == RSA_ENCRYPTION)
+                .then(|| digest_oid.and_then(HashAlg::from_oid))
+                .flatten()
+        })
+        .ok_or_else(|| format!("signature algorithm {sig_oid}"))?;
+    Ok(check!(hash, Pkcs1v15Sign::new()).is_ok())
+}
+
 /// Check `signature` over `message` with `signer`'s key, the hash taken from the ECDSA
 /// signature algorithm OID, or from `digest_oid` when the OID is plain id-ecPublicKey.
 fn verify_with(
     signer: &Certificate,
     sig_oid: &str,
+    sig_params: Option<&[u8]>,
     digest_oid: Option<&str>,
     message: &[u8],
     signature: &[u8],
 ) -> Result<bool, String> {
     let spki = &signer.tbs_certificate.subject_public_key_info;
     let key_alg = spki.algorithm.oid.to_string();
+    if key_alg == RSA_ENCRYPTION {
+        return rsa_verify(
+            spki.subject_public_key.raw_bytes(),
+            sig_oid,
+            sig_params,
+            digest_oid,
+            message,
+            signature,
+        );
+    }
     if key_alg != "1.2.840.10045.2.1" {
         return Err(format!(
-            "public key algorithm {key_alg} (only ECDSA keys are verified)"
+            "public key algorithm {key_alg} (ECDSA and RSA keys are verified)"
         ));
     }
     let curve = spki
@@ -183,6 +279,7 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
     match verify_with(
         ds,
         &sod.signature_oid,
+        sod.signature_params.as_deref(),
         Some(&sod.digest_oid),
         message,
         &sod.signature,
@@ -196,6 +293,11 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
     let issuer = ds.tbs_certificate.issuer.to_der().unwrap_or_default();
     let tbs = ds.tbs_certificate.to_der().unwrap_or_default();
     let cert_sig_oid = ds.signature_algorithm.oid.to_string();
+    let cert_sig_params = ds
+        .signature_algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.to_der().ok());
     let mut issuer_found = false;
     for c in csca
         .iter()
@@ -205,7 +307,14 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
             continue;
         }
         issuer_found = true;
-        if let Ok(true) = verify_with(&c, &cert_sig_oid, None, &tbs, ds.signature.raw_bytes()) {
+        if let Ok(true) = verify_with(
+            &c,
+            &cert_sig_oid,
+            cert_sig_params.as_deref(),
+            None,
+            &tbs,
+            ds.signature.raw_bytes(),
+        ) {
             report.ds_by_csca = true;
             break;
         }
@@ -283,6 +392,34 @@ mod tests {
     #[test]
     fn another_trust_list_gives_unknown_signer() {
         assert_eq!(run(DG2, OTHER).result, PaResult::UnknownSigner);
+    }
+
+    #[test]
+    fn rsa_document_signers_verify_with_pkcs1_v15_and_pss() {
+        // The virtual passport's files signed by an RSA-2048 PKI (openssl), once as it signs
+        // (PKCS#1 v1.5, SHA-256) and once re-signed with RSASSA-PSS.
+        let dg1: &[u8] = include_bytes!("../../tests/fixtures/emrtd-rsa/DG1.bin");
+        let dg2: &[u8] = include_bytes!("../../tests/fixtures/emrtd-rsa/DG2.bin");
+        let csca = trust(include_bytes!("../../tests/fixtures/emrtd-rsa/csca.pem"));
+        for sod_bytes in [
+            &include_bytes!("../../tests/fixtures/emrtd-rsa/SOD.bin")[..],
+            &include_bytes!("../../tests/fixtures/emrtd-rsa/SOD-pss.bin")[..],
+        ] {
+            let sod = sod::parse(sod_bytes).expect("RSA SOD parses");
+            let report = verify(Ok(&sod), &[(File::Dg(1), dg1), (File::Dg(2), dg2)], &csca);
+            assert_eq!(
+                report.result,
+                PaResult::Valid,
+                "{} {report:?}",
+                sod.signature_oid
+            );
+            let mut bad = sod.clone();
+            bad.signature[10] ^= 1;
+            assert_eq!(
+                verify(Ok(&bad), &[(File::Dg(1), dg1)], &csca).result,
+                PaResult::BadSignature
+            );
+        }
     }
 
     #[test]

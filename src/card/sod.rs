@@ -76,6 +76,8 @@ pub struct Sod {
     pub digest_oid: String,
     /// The signature algorithm OID.
     pub signature_oid: String,
+    /// Its parameters, DER (RSASSA-PSS names its hash there).
+    pub signature_params: Option<Vec<u8>>,
     /// DER of the signed attributes as a SET (what the signature covers), if present.
     pub signed_attrs: Option<Vec<u8>>,
     /// The messageDigest signed attribute.
@@ -148,6 +150,11 @@ pub fn parse(bytes: &[u8]) -> Result<Sod, Error> {
         content,
         digest_oid: si.digest_alg.oid.to_string(),
         signature_oid: si.signature_algorithm.oid.to_string(),
+        signature_params: si
+            .signature_algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.to_der().ok()),
         signed_attrs,
         message_digest,
         signature: si.signature.as_bytes().to_vec(),

@@ -12,5 +12,6 @@ pub mod face;
 pub mod imaging;
 pub mod invigilator;
 pub mod journal;
+pub mod kiosk;
 pub mod package;
 pub mod platform;

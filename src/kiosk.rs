@@ -3,3 +3,4 @@
 //! the devices, off the UI thread, and feeds the results back as inputs.
 
 pub mod door;
+pub mod roster;

@@ -290,3 +290,89 @@ fn a_photo_without_a_face_fails_the_build_unless_skipped() {
     assert!(ok && text.contains("1 candidates"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_door_roster_from_a_package_finds_candidates_and_sends_the_wrong_room_on() {
+    use examgate::decision::{
+        self, Decision, DocumentEvidence, Evidence, FaceEvidence, Guidance, PaperEvidence,
+        TicketNumber,
+    };
+    use examgate::kiosk::roster::{Roster, Thresholds};
+
+    let dir = scratch("roster");
+    let office = keys(&dir.join("office"));
+    let inp = inputs(&dir);
+    let out = dir.join("packages");
+    assert!(build(&inp, &office, &out, &[]).status.success());
+    let key = examgate::platform::keystore::parse_public_key(
+        &std::fs::read_to_string(office.join("office-sign.pub")).expect("pub"),
+        "office key",
+    )
+    .expect("key");
+    let at = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
+        .and_then(|d| d.and_hms_opt(0, 40, 0)) // 08:40 at +08:00
+        .expect("time")
+        .and_utc()
+        .timestamp_millis();
+    let pkg = examgate::package::open::open(&out.join("S01/R101"), &key, None, at).expect("opens");
+
+    let chinese = Roster::new(&pkg, "chinese", Thresholds::default()).expect("roster");
+    assert_eq!(chinese.seated(), 2);
+    let obama = TicketNumber("2027010001".into());
+    assert_eq!(
+        chinese
+            .record(&obama)
+            .and_then(|r| r.placement)
+            .map(|p| p.seat),
+        Some(1)
+    );
+    assert_eq!(
+        chinese.by_document("l898902c3"),
+        Some(&obama),
+        "document numbers compare normalised"
+    );
+    assert!(chinese.document_needed(&obama));
+    assert!(
+        matches!(
+            chinese.access(&obama),
+            Some(examgate::card::emrtd::Access::Can(_))
+        ),
+        "the CAN is preferred"
+    );
+    assert_eq!(
+        chinese.template(&obama).map(|t| t.as_slice().len()),
+        Some(512)
+    );
+    assert!(Roster::new(&pkg, "physics", Thresholds::default()).is_err());
+
+    // In the math session the second candidate sits in R102: at R101 the decision sends them on.
+    let math = Roster::new(&pkg, "math", Thresholds::default()).expect("roster");
+    let second = TicketNumber("2027010002".into());
+    assert_eq!(math.seated(), 1);
+    let evidence = Evidence {
+        ticket: second.clone(),
+        candidate: math.record(&second),
+        document: DocumentEvidence::NotPresented,
+        face: FaceEvidence::NoUsableFace { tries: 0 },
+        paper: PaperEvidence::NotScanned,
+        already_admitted: false,
+    };
+    let now = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
+        .and_then(|d| d.and_hms_opt(14, 10, 0))
+        .expect("time");
+    match decision::decide(&evidence, math.policy(), now) {
+        Decision::Deny {
+            guidance: Guidance::GoTo(p),
+            ..
+        } => {
+            assert_eq!(
+                (p.room.site.as_str(), p.room.room.as_str(), p.seat),
+                ("S01", "R102", 5)
+            );
+        }
+        other => panic!("expected a deny with guidance, got {other:?}"),
+    }
+    let stranger = TicketNumber("2099999999".into());
+    assert!(math.record(&stranger).is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,235 @@
+//! The room's roster at the door, from a verified room package: who sits here this session,
+//! where everyone else sits (for "go to site X, room Y, seat Z"), how to open each
+//! candidate's chip (MRZ seed or CAN), and each registration template. Lookups by ticket,
+//! by document number and by card UID; everything the decision needs becomes plain values.
+
+use std::collections::HashMap;
+
+use zeroize::Zeroizing;
+
+use crate::card::emrtd::Access;
+use crate::card::mrz::AccessKey;
+use crate::decision::{
+    CandidateRecord, DocumentKind, Placement, RoomPolicy, SessionId, SessionWindow, TicketNumber,
+};
+use crate::face::Embedding;
+use crate::package::format::{self, PackageCandidate};
+use crate::package::open::VerifiedPackage;
+
+/// Why a roster cannot be made for a session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RosterError {
+    /// The package has no such session.
+    #[error("the package has no session {0:?}")]
+    UnknownSession(String),
+    /// A candidate's template is unusable (checked when the package was opened, so this
+    /// means a bug).
+    #[error("candidate {0}: template unusable")]
+    Template(String),
+}
+
+/// Thresholds the exam office sets for the door (they are not in the package yet).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Minimum averaged liveness.
+    pub liveness: f32,
+    /// Minimum score against the registration template.
+    pub registration: f32,
+    /// Minimum score against the document portrait.
+    pub portrait: f32,
+    /// Capture attempts before an unusable face is referred.
+    pub capture_tries: u8,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            liveness: 0.5,
+            registration: crate::face::DEFAULT_THRESHOLD,
+            portrait: crate::face::DEFAULT_THRESHOLD,
+            capture_tries: 3,
+        }
+    }
+}
+
+struct Entry {
+    candidate: PackageCandidate,
+    template: Embedding,
+}
+
+/// One session's roster for this room.
+pub struct Roster {
+    session: SessionId,
+    policy: RoomPolicy,
+    here: HashMap<TicketNumber, Entry>,
+    elsewhere: HashMap<TicketNumber, Placement>,
+    by_document: HashMap<String, TicketNumber>,
+    by_uid: HashMap<String, TicketNumber>,
+}
+
+impl std::fmt::Debug for Roster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Roster({:?}, {} here, {} elsewhere)",
+            self.session,
+            self.here.len(),
+            self.elsewhere.len()
+        )
+    }
+}
+
+impl Roster {
+    /// The roster of `session` from `package`.
+    pub fn new(
+        package: &VerifiedPackage,
+        session: &str,
+        thresholds: Thresholds,
+    ) -> Result<Roster, RosterError> {
+        let p = &package.package;
+        let s = p
+            .sessions
+            .iter()
+            .find(|s| s.id == session)
+            .ok_or_else(|| RosterError::UnknownSession(session.to_string()))?;
+        let policy = RoomPolicy {
+            session: SessionId(s.id.clone()),
+            room: p.room_ref(),
+            window: SessionWindow {
+                entry_opens: s.entry_opens,
+                start: s.start,
+                late_cutoff: s.late_cutoff,
+            },
+            min_liveness: thresholds.liveness,
+            min_registration_score: thresholds.registration,
+            min_portrait_score: thresholds.portrait,
+            max_capture_tries: thresholds.capture_tries,
+        };
+        let mut here = HashMap::new();
+        let (mut by_document, mut by_uid) = (HashMap::new(), HashMap::new());
+        for c in p
+            .candidates
+            .iter()
+            .filter(|c| c.seats.contains_key(session))
+        {
+            let ticket = TicketNumber(c.ticket.clone());
+            let template = format::decode_template(&c.template)
+                .and_then(|t| Embedding::from_raw(&t))
+                .ok_or_else(|| RosterError::Template(c.ticket.clone()))?;
+            if !c.document_number.is_empty() {
+                by_document.insert(normalise(&c.document_number), ticket.clone());
+            }
+            if let Some(uid) = &c.card_uid {
+                by_uid.insert(uid.to_ascii_lowercase(), ticket.clone());
+            }
+            here.insert(
+                ticket,
+                Entry {
+                    candidate: c.clone(),
+                    template,
+                },
+            );
+        }
+        let elsewhere = package
+            .directory
+            .iter()
+            .filter(|e| e.session == session && !here.contains_key(&e.ticket))
+            .map(|e| (e.ticket.clone(), e.placement.clone()))
+            .collect();
+        Ok(Roster {
+            session: SessionId(session.to_string()),
+            policy,
+            here,
+            elsewhere,
+            by_document,
+            by_uid,
+        })
+    }
+
+    /// The room policy for the decision.
+    pub fn policy(&self) -> &RoomPolicy {
+        &self.policy
+    }
+
+    /// Candidates seated here this session.
+    pub fn seated(&self) -> usize {
+        self.here.len()
+    }
+
+    /// The roster record for `ticket`: full for a candidate of this room, placement only
+    /// for one seated elsewhere this session, `None` for a ticket not in the exam.
+    pub fn record(&self, ticket: &TicketNumber) -> Option<CandidateRecord> {
+        if let Some(e) = self.here.get(ticket) {
+            let c = &e.candidate;
+            return Some(CandidateRecord {
+                ticket: ticket.clone(),
+                name: c.name.clone(),
+                document_name: None,
+                document_kind: format::parse_document_kind(&c.document_kind)
+                    .unwrap_or(DocumentKind::None),
+                document_number: c.document_number.clone(),
+                placement: c.seats.get(&self.session.0).map(|&seat| Placement {
+                    room: self.policy.room.clone(),
+                    seat,
+                }),
+            });
+        }
+        self.elsewhere.get(ticket).map(|placement| CandidateRecord {
+            ticket: ticket.clone(),
+            // Names of other rooms' candidates are not in this package; the decision sends
+            // them on by placement before it would compare a name.
+            name: String::new(),
+            document_name: None,
+            document_kind: DocumentKind::None,
+            document_number: String::new(),
+            placement: Some(placement.clone()),
+        })
+    }
+
+    /// The ticket of this room's candidate holding document `number`.
+    pub fn by_document(&self, number: &str) -> Option<&TicketNumber> {
+        self.by_document.get(&normalise(number))
+    }
+
+    /// The ticket of this room's candidate with card UID `uid` (hex).
+    pub fn by_uid(&self, uid_hex: &str) -> Option<&TicketNumber> {
+        self.by_uid.get(&uid_hex.to_ascii_lowercase())
+    }
+
+    /// Whether the candidate registered a document to read at the door.
+    pub fn document_needed(&self, ticket: &TicketNumber) -> bool {
+        self.here
+            .get(ticket)
+            .is_some_and(|e| e.candidate.document_kind != "none")
+    }
+
+    /// How to open the candidate's chip: the CAN when registered, else the MRZ seed from
+    /// document number, birth date and expiry.
+    pub fn access(&self, ticket: &TicketNumber) -> Option<Access> {
+        let c = &self.here.get(ticket)?.candidate;
+        if let Some(can) = &c.can {
+            return Some(Access::Can(Zeroizing::new(can.clone())));
+        }
+        let expiry = c.document_expiry?;
+        let key = AccessKey::from_fields(
+            &c.document_number,
+            &c.birth_date.format("%y%m%d").to_string(),
+            &expiry.format("%y%m%d").to_string(),
+        )
+        .ok()?;
+        Some(Access::Mrz(key))
+    }
+
+    /// The registration template.
+    pub fn template(&self, ticket: &TicketNumber) -> Option<&Embedding> {
+        self.here.get(ticket).map(|e| &e.template)
+    }
+}
+
+fn normalise(number: &str) -> String {
+    number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}

@@ -4,3 +4,4 @@
 
 pub mod door;
 pub mod roster;
+pub mod runner;

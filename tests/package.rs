@@ -6,80 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::packages::{build, examgate, inputs, keys, scratch};
 
-fn examgate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_examgate"))
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("examgate-pkg-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn keys(dir: &Path) -> PathBuf {
-    let out = examgate()
-        .args(["keys", "gen", "--out"])
-        .arg(dir)
-        .output()
-        .expect("keys gen runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.to_path_buf()
-}
-
-fn examples() -> PathBuf {
-    common::root().join("assets/examples")
-}
-
-/// The example inputs copied into `dir` (so tests can spoil them), photos included.
-fn inputs(dir: &Path) -> PathBuf {
-    let inp = dir.join("inputs");
-    std::fs::create_dir_all(inp.join("photos")).expect("photos dir");
-    std::fs::create_dir_all(inp.join("csca")).expect("csca dir");
-    for f in ["exam.toml", "candidates.csv", "invigilators.csv"] {
-        std::fs::copy(examples().join(f), inp.join(f)).expect("copy example");
-    }
-    std::fs::copy(
-        examples().join("csca/example-csca.pem"),
-        inp.join("csca/example-csca.pem"),
-    )
-    .expect("copy csca");
-    for p in ["obama.jpg", "biden.jpg"] {
-        std::fs::copy(common::sample(p), inp.join("photos").join(p)).expect("copy photo");
-    }
-    inp
-}
-
-fn build(inp: &Path, keys: &Path, out: &Path, extra: &[&str]) -> Output {
-    examgate()
-        .args(["package", "build", "--exam"])
-        .arg(inp.join("exam.toml"))
-        .arg("--candidates")
-        .arg(inp.join("candidates.csv"))
-        .arg("--invigilators")
-        .arg(inp.join("invigilators.csv"))
-        .arg("--photos")
-        .arg(inp.join("photos"))
-        .arg("--csca")
-        .arg(inp.join("csca"))
-        .arg("--office-key")
-        .arg(keys.join("office-sign.key"))
-        .arg("--out")
-        .arg(out)
-        .arg("--models")
-        .arg(common::models_dir())
-        .args(["--threads", "2"])
-        .args(extra)
-        .output()
-        .expect("package build runs")
-}
+use std::path::Path;
 
 const DURING_EXAM: &str = "2027-06-12T08:40";
 
@@ -300,21 +229,12 @@ fn the_door_roster_from_a_package_finds_candidates_and_sends_the_wrong_room_on()
     use examgate::kiosk::roster::{Roster, Thresholds};
 
     let dir = scratch("roster");
-    let office = keys(&dir.join("office"));
-    let inp = inputs(&dir);
-    let out = dir.join("packages");
-    assert!(build(&inp, &office, &out, &[]).status.success());
-    let key = examgate::platform::keystore::parse_public_key(
-        &std::fs::read_to_string(office.join("office-sign.pub")).expect("pub"),
-        "office key",
-    )
-    .expect("key");
     let at = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
         .and_then(|d| d.and_hms_opt(0, 40, 0)) // 08:40 at +08:00
         .expect("time")
         .and_utc()
         .timestamp_millis();
-    let pkg = examgate::package::open::open(&out.join("S01/R101"), &key, None, at).expect("opens");
+    let pkg = common::packages::example_room_package(&dir, at);
 
     let chinese = Roster::new(&pkg, "chinese", Thresholds::default()).expect("roster");
     assert_eq!(chinese.seated(), 2);

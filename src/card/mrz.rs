@@ -225,6 +225,47 @@ pub fn parse(text: &str) -> Result<Mrz, MrzError> {
     }
 }
 
+/// A TD3 (passport) MRZ with correct check digits, for emulated documents. Names are
+/// upper-cased; characters outside A-Z become fillers.
+pub fn td3(
+    surname: &str,
+    given: &str,
+    number: &str,
+    nationality: &str,
+    birth: &str,
+    sex: char,
+    expiry: &str,
+) -> String {
+    let field = |s: &str| -> String {
+        s.to_ascii_uppercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_uppercase() || c.is_ascii_digit() {
+                    c
+                } else {
+                    '<'
+                }
+            })
+            .collect()
+    };
+    let pad = |s: String, n: usize| -> String { format!("{s:<<n$}").chars().take(n).collect() };
+    let names = pad(format!("{}<<{}", field(surname), field(given)), 39);
+    let line1 = format!("P<{}{}", pad(field(nationality), 3), names);
+    let number = pad(field(number), 9);
+    let cd = |s: &str| check_digit(s).unwrap_or('0');
+    let optional = pad(String::new(), 14);
+    let body = format!(
+        "{number}{}{}{birth}{}{sex}{expiry}{}{optional}{}",
+        cd(&number),
+        pad(field(nationality), 3),
+        cd(birth),
+        cd(expiry),
+        cd(&optional)
+    );
+    let composite = format!("{}{}{}", &body[0..10], &body[13..20], &body[21..43]);
+    format!("{line1}{body}{}", cd(&composite))
+}
+
 /// The secret BAC and PACE-with-MRZ derive their keys from: document number, birth date and
 /// expiry, each followed by its check digit (9303-11 §9.7.2). Wiped when dropped.
 #[derive(Clone, PartialEq, Eq)]
@@ -389,6 +430,30 @@ mod tests {
         assert!(i.check_digits_valid, "{i:?}");
         let spoiled = TD3.replace("6908061", "6908071");
         assert!(!parse(&spoiled).expect("parses").check_digits_valid);
+    }
+
+    #[test]
+    fn a_built_td3_parses_with_valid_check_digits() {
+        let m = td3(
+            "Obama",
+            "Barack",
+            "L898902C3",
+            "UTO",
+            "110804",
+            'M',
+            "310415",
+        );
+        assert_eq!(m.len(), 88);
+        let p = parse(&m).expect("parses");
+        assert!(p.check_digits_valid, "{m}");
+        assert_eq!(
+            (p.surname.as_str(), p.document_number.as_str()),
+            ("OBAMA", "L898902C3")
+        );
+        assert_eq!(
+            AccessKey::from_mrz(&m).expect("key"),
+            AccessKey::from_fields("L898902C3", "110804", "310415").expect("key")
+        );
     }
 
     #[test]

@@ -123,6 +123,14 @@ pub enum Input {
     FaceCaptured(FaceEvidence),
     /// The decision is made and logged.
     Decided(Decision),
+    /// The ticket alone decided it (not in the exam, another room, late): no document or
+    /// face is taken, the result shows at once.
+    TurnedAway {
+        /// The ticket.
+        ticket: TicketNumber,
+        /// The deny, already logged.
+        decision: Decision,
+    },
     /// Time passed (the runner ticks a few times a second).
     Tick,
     /// A device went away.
@@ -261,6 +269,14 @@ impl Door {
                     until: now + t.face_capture,
                 };
                 vec![Effect::StartCapture]
+            }
+            (P::Idle, I::TurnedAway { ticket, decision }) => {
+                self.phase = P::Showing {
+                    ticket,
+                    decision,
+                    until: now + t.result,
+                };
+                vec![]
             }
             (P::Idle, I::CardPresent) => {
                 self.phase = P::Reading {

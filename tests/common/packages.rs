@@ -1,0 +1,98 @@
+//! Building room packages from the example inputs for tests: scratch directories, office
+//! keys, the example files (spoilable copies) and `examgate package build`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The examgate binary (set by cargo for integration tests).
+pub fn examgate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_examgate"))
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("examgate-pkg-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+pub fn keys(dir: &Path) -> PathBuf {
+    let out = examgate()
+        .args(["keys", "gen", "--out"])
+        .arg(dir)
+        .output()
+        .expect("keys gen runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.to_path_buf()
+}
+
+pub fn examples() -> PathBuf {
+    super::root().join("assets/examples")
+}
+
+/// The example inputs copied into `dir` (so tests can spoil them), photos included.
+pub fn inputs(dir: &Path) -> PathBuf {
+    let inp = dir.join("inputs");
+    std::fs::create_dir_all(inp.join("photos")).expect("photos dir");
+    std::fs::create_dir_all(inp.join("csca")).expect("csca dir");
+    for f in ["exam.toml", "candidates.csv", "invigilators.csv"] {
+        std::fs::copy(examples().join(f), inp.join(f)).expect("copy example");
+    }
+    std::fs::copy(
+        examples().join("csca/example-csca.pem"),
+        inp.join("csca/example-csca.pem"),
+    )
+    .expect("copy csca");
+    for p in ["obama.jpg", "biden.jpg"] {
+        std::fs::copy(super::sample(p), inp.join("photos").join(p)).expect("copy photo");
+    }
+    inp
+}
+
+pub fn build(inp: &Path, keys: &Path, out: &Path, extra: &[&str]) -> Output {
+    examgate()
+        .args(["package", "build", "--exam"])
+        .arg(inp.join("exam.toml"))
+        .arg("--candidates")
+        .arg(inp.join("candidates.csv"))
+        .arg("--invigilators")
+        .arg(inp.join("invigilators.csv"))
+        .arg("--photos")
+        .arg(inp.join("photos"))
+        .arg("--csca")
+        .arg(inp.join("csca"))
+        .arg("--office-key")
+        .arg(keys.join("office-sign.key"))
+        .arg("--out")
+        .arg(out)
+        .arg("--models")
+        .arg(super::models_dir())
+        .args(["--threads", "2"])
+        .args(extra)
+        .output()
+        .expect("package build runs")
+}
+
+/// The example inputs built into `dir/packages` and room S01/R101's package opened as the
+/// kiosk opens it, at `at_ms` (milliseconds since the epoch).
+pub fn example_room_package(dir: &Path, at_ms: i64) -> examgate::package::open::VerifiedPackage {
+    let office = keys(&dir.join("office"));
+    let inp = inputs(dir);
+    let out = dir.join("packages");
+    let built = build(&inp, &office, &out, &[]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let key = examgate::platform::keystore::parse_public_key(
+        &std::fs::read_to_string(office.join("office-sign.pub")).expect("office public key"),
+        "office key",
+    )
+    .expect("key");
+    examgate::package::open::open(&out.join("S01/R101"), &key, None, at_ms).expect("package opens")
+}

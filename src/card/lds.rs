@@ -126,14 +126,7 @@ fn read_chunk(
 
 /// Total length of the TLV whose first bytes are `head`, if the header is complete.
 fn total_length(head: &[u8]) -> Option<usize> {
-    let tag_len = if head.first()? & 0x1F == 0x1F { 2 } else { 1 };
-    let l = *head.get(tag_len)?;
-    if l < 0x80 {
-        return Some(tag_len + 1 + usize::from(l));
-    }
-    let n = usize::from(l & 0x7F);
-    let bytes = head.get(tag_len + 1..tag_len + 1 + n)?;
-    Some(tag_len + 1 + n + bytes.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b)))
+    tlv::header(head, 0).ok().map(|h| h.total())
 }
 
 /// Read a whole file; `None` when the chip does not have it.

@@ -47,8 +47,27 @@ impl Tlv<'_> {
     }
 }
 
-/// Parse the element at the start of `data`; returns it and the bytes after it.
-pub fn parse_one(data: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
+/// An element's header: its tag, the header's length in bytes, and the value's length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Tag, its bytes big-endian.
+    pub tag: u32,
+    /// Bytes of tag and length.
+    pub len: usize,
+    /// Bytes of value the length announces.
+    pub value_len: usize,
+}
+
+impl Header {
+    /// Bytes of the whole element.
+    pub fn total(&self) -> usize {
+        self.len + self.value_len
+    }
+}
+
+/// Parse the header at the start of `data` (the value need not be there yet: a reader uses
+/// this on a file's first bytes to learn its size). `base` offsets error positions.
+pub fn header(data: &[u8], base: usize) -> Result<Header, TlvError> {
     let at = |i: usize| data.get(i).copied().ok_or(TlvError::Truncated(base + i));
     let mut i = 0;
     let first = at(i)?;
@@ -69,7 +88,7 @@ pub fn parse_one(data: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError>
     }
     let l = at(i)?;
     i += 1;
-    let length = if l < 0x80 {
+    let value_len = if l < 0x80 {
         usize::from(l)
     } else {
         let n = usize::from(l & 0x7F);
@@ -83,19 +102,29 @@ pub fn parse_one(data: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError>
         }
         v
     };
-    let left = data.len() - i;
-    if length > left {
+    Ok(Header {
+        tag,
+        len: i,
+        value_len,
+    })
+}
+
+/// Parse the element at the start of `data`; returns it and the bytes after it.
+pub fn parse_one(data: &[u8], base: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
+    let h = header(data, base)?;
+    let left = data.len() - h.len;
+    if h.value_len > left {
         return Err(TlvError::TooLong {
             offset: base,
-            length,
+            length: h.value_len,
             left,
         });
     }
-    let end = i + length;
+    let end = h.total();
     Ok((
         Tlv {
-            tag,
-            value: &data[i..end],
+            tag: h.tag,
+            value: &data[h.len..end],
             raw: &data[..end],
         },
         &data[end..],

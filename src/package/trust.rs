@@ -16,26 +16,12 @@ pub struct TrustError {
     pub reason: String,
 }
 
-/// Length of the DER element at the start of `der`, header included, if well formed.
+/// Length of the DER SEQUENCE at the start of `der`, header included, if well formed.
 fn der_element_len(der: &[u8]) -> Option<usize> {
-    let (&tag, rest) = der.split_first()?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |a, &b| (a << 8) | usize::from(b));
-        (len, 2 + n)
-    };
-    Some(header + len)
+    crate::card::tlv::header(der, 0)
+        .ok()
+        .filter(|h| h.tag == 0x30)
+        .map(|h| h.total())
 }
 
 /// The certificates in one file's bytes.

@@ -238,16 +238,7 @@ where
         let shared = Self::decode(&theirs)? * *sk_eph;
         Ok((Zeroizing::new(Self::x(&shared)), ours, theirs))
     }
-}
 
-impl<C> Ops<C>
-where
-    C: CurveArithmetic,
-    FieldBytesSize<C>: ModulusSize,
-    AffinePoint<C>:
-        FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
-    Scalar<C>: Reduce<FieldBytes<C>>,
-{
     fn secret(bytes: &[u8]) -> Result<Scalar<C>, Error> {
         Self::scalar(bytes).ok_or_else(|| Error::Malformed {
             what: "PACE",
@@ -260,28 +251,49 @@ where
         let g = ProjectivePoint::<C>::generator();
         Ok(g * Self::secret(nonce)? + Self::decode(peer_map)? * Self::secret(sk_map)?)
     }
+
+    /// sk·G, encoded.
+    fn public(sk: &[u8]) -> Result<Vec<u8>, Error> {
+        Ok(Self::encode(
+            &(ProjectivePoint::<C>::generator() * Self::secret(sk)?),
+        ))
+    }
+
+    /// sk_eph·G~, encoded.
+    fn ephemeral(
+        nonce: &[u8],
+        sk_map: &[u8],
+        peer_map: &[u8],
+        sk_eph: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        Ok(Self::encode(
+            &(Self::mapped(nonce, sk_map, peer_map)? * Self::secret(sk_eph)?),
+        ))
+    }
+
+    /// x(sk_eph·PK_eph(peer)).
+    fn shared(sk_eph: &[u8], peer_eph: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        Ok(Zeroizing::new(Self::x(
+            &(Self::decode(peer_eph)? * Self::secret(sk_eph)?),
+        )))
+    }
+}
+
+/// `Ops::<the curve's RustCrypto type>::$f(args)` for a runtime [`Curve`].
+macro_rules! on_curve {
+    ($curve:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        match $curve {
+            Curve::P256 => Ops::<p256::NistP256>::$f($($arg),*),
+            Curve::BrainpoolP256 => Ops::<bp256::BrainpoolP256r1>::$f($($arg),*),
+            Curve::P384 => Ops::<p384::NistP384>::$f($($arg),*),
+            Curve::BrainpoolP384 => Ops::<bp384::BrainpoolP384r1>::$f($($arg),*),
+        }
+    };
 }
 
 /// Chip side (the emulated passport): the public key of `sk` on the standard generator.
 pub(crate) fn chip_public(curve: Curve, sk: &[u8]) -> Result<Vec<u8>, Error> {
-    fn run<C>(sk: &[u8]) -> Result<Vec<u8>, Error>
-    where
-        C: CurveArithmetic,
-        FieldBytesSize<C>: ModulusSize,
-        AffinePoint<C>:
-            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
-        Scalar<C>: Reduce<FieldBytes<C>>,
-    {
-        Ok(Ops::<C>::encode(
-            &(ProjectivePoint::<C>::generator() * Ops::<C>::secret(sk)?),
-        ))
-    }
-    match curve {
-        Curve::P256 => run::<p256::NistP256>(sk),
-        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(sk),
-        Curve::P384 => run::<p384::NistP384>(sk),
-        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(sk),
-    }
+    on_curve!(curve, public(sk))
 }
 
 /// Chip side: its ephemeral public key on the mapped generator.
@@ -292,24 +304,7 @@ pub(crate) fn chip_ephemeral(
     peer_map: &[u8],
     sk_eph: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    fn run<C>(nonce: &[u8], sk_map: &[u8], peer_map: &[u8], sk_eph: &[u8]) -> Result<Vec<u8>, Error>
-    where
-        C: CurveArithmetic,
-        FieldBytesSize<C>: ModulusSize,
-        AffinePoint<C>:
-            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
-        Scalar<C>: Reduce<FieldBytes<C>>,
-    {
-        Ok(Ops::<C>::encode(
-            &(Ops::<C>::mapped(nonce, sk_map, peer_map)? * Ops::<C>::secret(sk_eph)?),
-        ))
-    }
-    match curve {
-        Curve::P256 => run::<p256::NistP256>(nonce, sk_map, peer_map, sk_eph),
-        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(nonce, sk_map, peer_map, sk_eph),
-        Curve::P384 => run::<p384::NistP384>(nonce, sk_map, peer_map, sk_eph),
-        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(nonce, sk_map, peer_map, sk_eph),
-    }
+    on_curve!(curve, ephemeral(nonce, sk_map, peer_map, sk_eph))
 }
 
 /// Chip side: the shared secret K = x(sk_eph · PK_eph(peer)).
@@ -318,24 +313,7 @@ pub(crate) fn chip_shared(
     sk_eph: &[u8],
     peer_eph: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    fn run<C>(sk_eph: &[u8], peer_eph: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error>
-    where
-        C: CurveArithmetic,
-        FieldBytesSize<C>: ModulusSize,
-        AffinePoint<C>:
-            FromSec1Point<C> + ToSec1Point<C> + AffineCoordinates<FieldRepr = FieldBytes<C>>,
-        Scalar<C>: Reduce<FieldBytes<C>>,
-    {
-        Ok(Zeroizing::new(Ops::<C>::x(
-            &(Ops::<C>::decode(peer_eph)? * Ops::<C>::secret(sk_eph)?),
-        )))
-    }
-    match curve {
-        Curve::P256 => run::<p256::NistP256>(sk_eph, peer_eph),
-        Curve::BrainpoolP256 => run::<bp256::BrainpoolP256r1>(sk_eph, peer_eph),
-        Curve::P384 => run::<p384::NistP384>(sk_eph, peer_eph),
-        Curve::BrainpoolP384 => run::<bp384::BrainpoolP384r1>(sk_eph, peer_eph),
-    }
+    on_curve!(curve, shared(sk_eph, peer_eph))
 }
 
 /// Bytes in a scalar of `curve`.
@@ -422,12 +400,7 @@ pub fn establish(
     let mut step = |tag: u32, value: &[u8]| -> Result<Vec<u8>, Error> {
         value_of(&general_authenticate(ch, tag, value, false)?, tag + 1)
     };
-    let (k, ours, theirs) = match info.curve {
-        Curve::P256 => Ops::<p256::NistP256>::agree(&nonce, random, &mut step)?,
-        Curve::BrainpoolP256 => Ops::<bp256::BrainpoolP256r1>::agree(&nonce, random, &mut step)?,
-        Curve::P384 => Ops::<p384::NistP384>::agree(&nonce, random, &mut step)?,
-        Curve::BrainpoolP384 => Ops::<bp384::BrainpoolP384r1>::agree(&nonce, random, &mut step)?,
-    };
+    let (k, ours, theirs) = on_curve!(info.curve, agree(&nonce, random, &mut step))?;
     let ks_enc = crypto::kdf(&k, 1, cipher);
     let ks_mac = crypto::kdf(&k, 2, cipher);
     let ours_token = token(&ks_mac, &oid, &theirs)?;

@@ -335,6 +335,17 @@ impl EmulatedPassport {
         Ok((Vec::new(), OK))
     }
 
+    /// SELECT by AID, plain or protected: only the LDS1 application is here.
+    fn select_application(&mut self, aid: &[u8]) -> (Vec<u8>, u16) {
+        if aid == LDS1_AID {
+            self.app_selected = true;
+            self.current = None;
+            (Vec::new(), OK)
+        } else {
+            (Vec::new(), 0x6A82)
+        }
+    }
+
     /// One plain (unprotected) command.
     fn plain(&mut self, cmd: &Command) -> Result<(Vec<u8>, u16), Error> {
         // Bit 4 of CLA is command chaining (PACE's GENERAL AUTHENTICATE); FF is PC/SC's own.
@@ -345,15 +356,7 @@ impl EmulatedPassport {
         };
         Ok(match (cla, cmd.ins) {
             (0xFF, 0xCA) => (self.doc.uid.clone(), OK),
-            (0x00, 0xA4) if cmd.p1 == 0x04 => {
-                if cmd.data == LDS1_AID {
-                    self.app_selected = true;
-                    self.current = None;
-                    (Vec::new(), OK)
-                } else {
-                    (Vec::new(), 0x6A82)
-                }
-            }
+            (0x00, 0xA4) if cmd.p1 == 0x04 => self.select_application(&cmd.data),
             (0x00, 0xB0) => self.read_binary(cmd, 256),
             (0x00, 0x84) if !self.doc.pace_only => {
                 let c: [u8; 8] = self
@@ -373,15 +376,7 @@ impl EmulatedPassport {
 
     fn secure(&mut self, cmd: &Command, cap: usize) -> (Vec<u8>, u16) {
         match (cmd.ins, cmd.p1) {
-            (0xA4, 0x04) => {
-                if cmd.data == LDS1_AID {
-                    self.app_selected = true;
-                    self.current = None;
-                    (Vec::new(), OK)
-                } else {
-                    (Vec::new(), 0x6A82)
-                }
-            }
+            (0xA4, 0x04) => self.select_application(&cmd.data),
             (0xA4, 0x02) => {
                 let fid = u16::from_be_bytes([
                     cmd.data.first().copied().unwrap_or(0),

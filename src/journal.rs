@@ -19,6 +19,9 @@ pub use verify::{verify_evidence, verify_rows, Problem, Report, StoredRow};
 /// an error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An export would overwrite a file.
+    #[error("export target {0} already exists; choose a new file")]
+    ExportExists(String),
     /// SQLite refused an operation (corrupt file, disk full, a trigger).
     #[error("log database {path}: {source}")]
     Sqlite {

@@ -168,7 +168,28 @@ pub enum Effect {
         detail: String,
     },
     /// A message for the candidate on the current screen.
-    Hint(&'static str),
+    Hint(Hint),
+}
+
+/// What the candidate is asked to do (the screen words it in the chosen language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// Put the document on the reader.
+    PlaceDocument,
+    /// The read failed or the card left too early: tap again and hold still.
+    TapAgain,
+    /// The document is not on this room's list: show the admission ticket.
+    NotInRoster,
+    /// Look into the camera (no face found).
+    LookAtCamera,
+    /// The face is too small.
+    ComeCloser,
+    /// Head turned or tilted.
+    LookStraight,
+    /// Blurred frames.
+    HoldStill,
+    /// Eyes or face covered (eyes closed, several faces, bad light).
+    RemoveCovering,
 }
 
 /// The door.
@@ -254,7 +275,7 @@ impl Door {
                     ticket,
                     until: now + t.document_tap,
                 };
-                vec![Effect::Hint("place your document on the reader")]
+                vec![Effect::Hint(Hint::PlaceDocument)]
             }
             (
                 P::Idle,
@@ -316,7 +337,7 @@ impl Door {
                             kind: "document_not_in_roster",
                             detail: "a document with no roster entry".into(),
                         },
-                        Effect::Hint("please show your admission ticket"),
+                        Effect::Hint(Hint::NotInRoster),
                     ]
                 }
             },
@@ -337,7 +358,7 @@ impl Door {
                         kind: "document_read_failed",
                         detail: why,
                     },
-                    Effect::Hint("hold the document still on the reader until the tone"),
+                    Effect::Hint(Hint::TapAgain),
                 ]
             }
             (
@@ -351,9 +372,7 @@ impl Door {
                     ticket,
                     until: now + t.document_tap,
                 };
-                vec![Effect::Hint(
-                    "hold the document still on the reader until the tone",
-                )]
+                vec![Effect::Hint(Hint::TapAgain)]
             }
             (P::Reading { ticket: None, .. }, I::DocumentFailed(why)) => {
                 self.phase = P::Idle;
@@ -364,9 +383,7 @@ impl Door {
             }
             (P::Reading { ticket: None, .. }, I::CardRemoved) => {
                 self.phase = P::Idle;
-                vec![Effect::Hint(
-                    "hold the document still on the reader until the tone",
-                )]
+                vec![Effect::Hint(Hint::TapAgain)]
             }
             // Taking the document away during the face capture is fine: it was read.
             (P::Capturing { .. }, I::CardRemoved) => vec![],
@@ -532,7 +549,7 @@ mod tests {
             ],
         );
         assert_eq!(door.phase, Phase::Idle);
-        assert!(effects.contains(&Effect::Hint("please show your admission ticket")));
+        assert!(effects.contains(&Effect::Hint(Hint::NotInRoster)));
     }
 
     #[test]

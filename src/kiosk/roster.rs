@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use base64ct::Encoding;
 use zeroize::Zeroizing;
 
 use crate::card::emrtd::Access;
@@ -218,6 +219,33 @@ impl Roster {
         )
         .ok()?;
         Some(Access::Mrz(key))
+    }
+
+    /// This session's seating here: (seat, ticket), by seat.
+    pub fn seating(&self) -> Vec<(u16, TicketNumber)> {
+        let mut seats: Vec<_> = self
+            .here
+            .iter()
+            .filter_map(|(t, e)| {
+                e.candidate
+                    .seats
+                    .get(&self.session.0)
+                    .map(|&s| (s, t.clone()))
+            })
+            .collect();
+        seats.sort();
+        seats
+    }
+
+    /// The registered name of this room's candidate.
+    pub fn name(&self, ticket: &TicketNumber) -> Option<&str> {
+        self.here.get(ticket).map(|e| e.candidate.name.as_str())
+    }
+
+    /// The registration photo thumbnail (JPEG bytes) of this room's candidate.
+    pub fn thumbnail(&self, ticket: &TicketNumber) -> Option<Vec<u8>> {
+        let b64 = &self.here.get(ticket)?.candidate.thumbnail_jpeg;
+        base64ct::Base64::decode_vec(b64).ok()
     }
 
     /// The registration template.

@@ -4,13 +4,13 @@
 //! a worker thread. Everything from the world comes through a trait or an argument, so
 //! tests drive it with the emulated passport, replayed photos and a fixed clock.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use chrono::FixedOffset;
 use image::RgbImage;
 use serde_json::json;
 
-use super::door::{Door, Effect, Input};
+use super::door::{Door, Effect, Hint, Input};
 use super::roster::Roster;
 use crate::card::emrtd::{Access, DocumentRead};
 use crate::card::pa::PaResult;
@@ -18,9 +18,11 @@ use crate::decision::{
     self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth,
     TicketNumber,
 };
-use crate::face::{cosine, Embedding, FaceEngine};
+use crate::face::{cosine, Embedding, FaceEngine, QualityIssue};
+use crate::journal::actions::Action;
+use crate::journal::evidence::EvidenceSealer;
 use crate::journal::{EventKind, Journal};
-use crate::platform::clock::Clock;
+use crate::platform::clock::{Clock, Stopwatch};
 use crate::platform::keystore::KeyStore;
 
 /// Reads the document on the reader with the candidate's access key.
@@ -49,6 +51,72 @@ pub enum RunError {
 /// Frames taken per capture (liveness is averaged over them, the best one is matched).
 pub const FRAMES_PER_CAPTURE: usize = 5;
 
+/// A referral waiting for an invigilator, with what the review screen shows.
+#[derive(Debug, Clone)]
+pub struct Referral {
+    /// The candidate's ticket.
+    pub ticket: TicketNumber,
+    /// Sequence number of the decision event it resolves.
+    pub seq: u64,
+    /// Why.
+    pub reasons: Vec<decision::ReferReason>,
+    /// The face scores.
+    pub face: FaceEvidence,
+    /// The document portrait read, if any.
+    pub portrait: Option<RgbImage>,
+    /// The live face crop (JPEG), if a face was captured.
+    pub live_jpeg: Option<Vec<u8>>,
+}
+
+impl Referral {
+    /// Whether a face score was below threshold (admitting then needs a second invigilator).
+    pub fn face_mismatch(&self) -> bool {
+        self.reasons.iter().any(|r| {
+            matches!(
+                r,
+                decision::ReferReason::RegistrationMismatch { .. }
+                    | decision::ReferReason::PortraitMismatch { .. }
+            )
+        })
+    }
+}
+
+/// Where one candidate's time went, in milliseconds (the benchmark reads it).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// The chip read (access control, files, passive authentication).
+    pub card_ms: f64,
+    /// Face work: the portrait's embedding and the live capture.
+    pub face_ms: f64,
+    /// Scoring, the decision and its log append.
+    pub decide_ms: f64,
+}
+
+/// What the door is showing while it works (for a live screen).
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A camera frame (the live preview).
+    Frame(RgbImage),
+    /// A hint for the candidate.
+    Hint(Hint),
+    /// The door moved to a phase that shows its own screen while it works.
+    Phase(super::view::Screen),
+}
+
+/// The hint for the most pressing quality issue of a frame.
+pub fn hint_for(issues: &[QualityIssue]) -> Hint {
+    match issues.first() {
+        Some(QualityIssue::TooSmall) => Hint::ComeCloser,
+        Some(QualityIssue::NotFrontal) => Hint::LookStraight,
+        Some(QualityIssue::Blurred) => Hint::HoldStill,
+        Some(_) => Hint::RemoveCovering,
+        None => Hint::LookAtCamera,
+    }
+}
+
+/// Told of frames, hints and phase changes as they happen.
+type Observer<'a> = Box<dyn FnMut(&Door, Progress) + 'a>;
+
 /// The door and everything it uses.
 pub struct Runner<'a> {
     /// The state machine.
@@ -61,12 +129,25 @@ pub struct Runner<'a> {
     offset: FixedOffset,
     reader: &'a mut dyn DocumentReader,
     camera: &'a mut dyn FrameSource,
-    admitted: HashSet<TicketNumber>,
+    admitted: HashMap<TicketNumber, u16>,
     portrait: Option<Embedding>,
+    portrait_image: Option<RgbImage>,
     live: Option<Embedding>,
-    tries: u8,
+    live_jpeg: Option<Vec<u8>>,
+    sealer: Option<EvidenceSealer>,
+    observer: Option<Observer<'a>>,
     /// Decisions made, in order (what the screen showed).
     pub decisions: Vec<(TicketNumber, Decision)>,
+    /// The last decision for each ticket this session.
+    pub outcomes: HashMap<TicketNumber, Decision>,
+    /// Referrals not yet resolved, oldest first.
+    pub referrals: Vec<Referral>,
+    /// The last hint given to the candidate.
+    pub hint: Option<Hint>,
+    /// The last camera frame (the live preview).
+    pub preview: Option<RgbImage>,
+    /// The current candidate's stage times.
+    pub times: StageTimes,
 }
 
 fn kind(name: &str) -> EventKind {
@@ -97,12 +178,96 @@ impl<'a> Runner<'a> {
             offset,
             reader,
             camera,
-            admitted: HashSet::new(),
+            admitted: HashMap::new(),
             portrait: None,
+            portrait_image: None,
             live: None,
-            tries: 0,
+            live_jpeg: None,
+            sealer: None,
+            observer: None,
             decisions: Vec::new(),
+            outcomes: HashMap::new(),
+            referrals: Vec::new(),
+            hint: None,
+            preview: None,
+            times: StageTimes::default(),
         }
+    }
+
+    /// Seal each referral's live face crop to the office key and log it with the decision
+    /// (design.md: evidence only for referrals, readable only by the office).
+    pub fn with_evidence(mut self, sealer: EvidenceSealer) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// Be told of frames, hints and phase changes as they happen (the live screen).
+    pub fn observe(&mut self, observer: impl FnMut(&Door, Progress) + 'a) {
+        self.observer = Some(Box::new(observer));
+    }
+
+    fn tell(&mut self, p: Progress) {
+        if let Some(o) = self.observer.as_mut() {
+            o(&self.door, p);
+        }
+    }
+
+    /// The roster this door admits from.
+    pub fn roster(&self) -> &Roster {
+        self.roster
+    }
+
+    /// Admitted tickets with their seats.
+    pub fn admitted(&self) -> &HashMap<TicketNumber, u16> {
+        &self.admitted
+    }
+
+    /// The time now, ms since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_utc_ms()
+    }
+
+    /// Exam-local time now.
+    pub fn local_time(&self) -> chrono::NaiveDateTime {
+        self.local_now()
+    }
+
+    /// Log an invigilator action; returns the event's sequence number.
+    pub fn log_action(&mut self, action: &Action) -> Result<u64, RunError> {
+        self.journal.append(
+            &action.kind(),
+            &action.payload(),
+            self.clock.now_utc_ms(),
+            self.keys,
+        )?;
+        Ok(self.journal.head_seq())
+    }
+
+    /// Copy the log to a new file for the exam office.
+    pub fn export_log(&self, to: &std::path::Path) -> Result<(), crate::journal::Error> {
+        self.journal.export_to(to)
+    }
+
+    /// The hash of the last log event (what a seal closes).
+    pub fn log_head(&self) -> [u8; 32] {
+        self.journal.head_hash()
+    }
+
+    /// An invigilator's verdict on a referral: the referral is closed; an admit seats the
+    /// candidate.
+    pub fn resolved(&mut self, ticket: &TicketNumber, admit_seat: Option<u16>) {
+        self.referrals.retain(|r| &r.ticket != ticket);
+        let d = match admit_seat {
+            Some(seat) => {
+                self.admitted.insert(ticket.clone(), seat);
+                Decision::Admit { seat }
+            }
+            None => Decision::Deny {
+                reason: decision::DenyReason::NotInThisSession,
+                guidance: decision::Guidance::SeeExamOffice,
+            },
+        };
+        self.outcomes.insert(ticket.clone(), d);
     }
 
     fn log(&mut self, name: &str, payload: serde_json::Value) -> Result<(), RunError> {
@@ -153,13 +318,57 @@ impl<'a> Runner<'a> {
             Decision::Deny { .. } => "deny",
         };
         // Scores and reasons, never templates or names.
-        self.log(
-            "decision",
-            json!({ "ticket": ticket.0, "verdict": verdict, "detail": format!("{d:?}"), "face": scores.map(|f| format!("{f:?}")) }),
-        )?;
-        if let Decision::Admit { .. } = d {
-            self.admitted.insert(ticket.clone());
+        let mut payload = json!({ "ticket": ticket.0, "verdict": verdict, "detail": format!("{d:?}"), "face": scores.map(|f| format!("{f:?}")) });
+        let evidence = match (d, &self.sealer, &self.live_jpeg) {
+            (Decision::Refer { .. }, Some(sealer), Some(crop)) => match sealer.seal(crop) {
+                Ok(sealed) => Some(sealed),
+                Err(e) => {
+                    // The referral still stands; the missing crop is on record.
+                    payload["evidence_error"] = json!(e.to_string());
+                    None
+                }
+            },
+            _ => None,
+        };
+        let now = self.clock.now_utc_ms();
+        match evidence {
+            Some(sealed) => {
+                payload["evidence_sha256"] = json!(sealed.sha256_hex());
+                let bytes = serde_json::to_vec(&payload).expect("JSON values serialize");
+                self.journal.append_with_evidence(
+                    &kind("decision"),
+                    &bytes,
+                    now,
+                    self.keys,
+                    &sealed,
+                )?;
+            }
+            None => {
+                let bytes = serde_json::to_vec(&payload).expect("JSON values serialize");
+                self.journal
+                    .append(&kind("decision"), &bytes, now, self.keys)?;
+            }
         }
+        match d {
+            Decision::Admit { seat } => {
+                self.admitted.insert(ticket.clone(), *seat);
+            }
+            Decision::Refer { reasons } => {
+                self.referrals.retain(|r| &r.ticket != ticket);
+                self.referrals.push(Referral {
+                    ticket: ticket.clone(),
+                    seq: self.journal.head_seq(),
+                    reasons: reasons.clone(),
+                    face: scores
+                        .cloned()
+                        .unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
+                    portrait: self.portrait_image.clone(),
+                    live_jpeg: self.live_jpeg.clone(),
+                });
+            }
+            Decision::Deny { .. } => {}
+        }
+        self.outcomes.insert(ticket.clone(), d.clone());
         self.decisions.push((ticket.clone(), d.clone()));
         Ok(())
     }
@@ -186,7 +395,25 @@ impl<'a> Runner<'a> {
         let mut queue = VecDeque::from([input]);
         while let Some(input) = queue.pop_front() {
             let now = self.clock.now_utc_ms();
-            for effect in self.door.handle(input, now) {
+            let before = std::mem::discriminant(&self.door.phase);
+            let effects = self.door.handle(input, now);
+            if std::mem::discriminant(&self.door.phase) != before {
+                use super::door::Phase as P;
+                use super::view::Screen as S;
+                match self.door.phase {
+                    P::Reading { .. } => {
+                        self.hint = None;
+                        self.tell(Progress::Phase(S::Reading));
+                    }
+                    P::Capturing { .. } => {
+                        self.hint = Some(Hint::LookAtCamera);
+                        self.tell(Progress::Phase(S::Capture));
+                    }
+                    P::Idle => {}
+                    _ => self.hint = None,
+                }
+            }
+            for effect in effects {
                 if let Some(next) = self.perform(effect)? {
                     queue.push_back(next);
                 }
@@ -199,17 +426,25 @@ impl<'a> Runner<'a> {
         Ok(match effect {
             Effect::ReadDocument { ticket } => {
                 self.portrait = None;
+                self.portrait_image = None;
+                self.times = StageTimes::default();
+                let watch = Stopwatch::start();
                 let access = ticket.as_ref().and_then(|t| self.roster.access(t));
                 let Some(access) = access else {
                     return Ok(Some(Input::DocumentFailed(
                         "no access key for this document in the roster".into(),
                     )));
                 };
-                match self.reader.read(&access) {
+                let read = self.reader.read(&access);
+                self.times.card_ms = watch.ms();
+                let watch = Stopwatch::start();
+                let input = match read {
                     Ok(doc) => {
-                        self.portrait = crate::imaging::decode(&doc.portrait.image)
-                            .ok()
-                            .and_then(|img| self.engine.analyze(&img).ok())
+                        self.portrait_image = crate::imaging::decode(&doc.portrait.image).ok();
+                        self.portrait = self
+                            .portrait_image
+                            .as_ref()
+                            .and_then(|img| self.engine.analyze(img).ok())
                             .and_then(|a| a.face)
                             .and_then(|f| f.embedding);
                         let found = self.roster.by_document(&doc.dg1.document_number).cloned();
@@ -229,33 +464,28 @@ impl<'a> Runner<'a> {
                         })
                     }
                     Err(e) => Some(Input::DocumentFailed(e.to_string())),
-                }
+                };
+                self.times.face_ms = watch.ms();
+                input
             }
             Effect::StartCapture => {
-                self.tries = self.tries.saturating_add(1);
-                let frames = self.camera.frames(FRAMES_PER_CAPTURE).unwrap_or_default();
-                self.live = None;
-                let face = match self.engine.capture(&frames)? {
-                    Some(c) if c.best.embedding.is_some() => {
-                        self.live = c.best.embedding;
-                        // Scores are filled in when deciding, against the candidate's template.
-                        FaceEvidence::Captured {
-                            liveness: c.liveness,
-                            registration_score: 0.0,
-                            portrait_score: None,
-                        }
-                    }
-                    _ => FaceEvidence::NoUsableFace { tries: self.tries },
-                };
+                let watch = Stopwatch::start();
+                let face = self.capture()?;
+                self.times.face_ms += watch.ms();
                 Some(Input::FaceCaptured(face))
             }
-            Effect::StopCapture | Effect::Hint(_) => None,
+            Effect::Hint(h) => {
+                self.hint = Some(h);
+                self.tell(Progress::Hint(h));
+                None
+            }
+            Effect::StopCapture => None,
             Effect::Decide {
                 ticket,
                 document,
                 face,
             } => {
-                self.tries = 0;
+                let watch = Stopwatch::start();
                 let face = self.score(&ticket, face);
                 let evidence = Evidence {
                     ticket: ticket.clone(),
@@ -263,10 +493,11 @@ impl<'a> Runner<'a> {
                     document,
                     face,
                     paper: PaperEvidence::NotScanned,
-                    already_admitted: self.admitted.contains(&ticket),
+                    already_admitted: self.admitted.contains_key(&ticket),
                 };
                 let d = decision::decide(&evidence, self.roster.policy(), self.local_now());
                 self.record(&ticket, &d, Some(&face))?;
+                self.times.decide_ms = watch.ms();
                 Some(Input::Decided(d))
             }
             Effect::Log { kind, detail } => {
@@ -274,5 +505,54 @@ impl<'a> Runner<'a> {
                 None
             }
         })
+    }
+}
+
+impl Runner<'_> {
+    /// Capture batches of frames until one has a usable face (no quality issue) or the
+    /// policy's tries are used up; between batches the candidate gets the hint for what was
+    /// wrong. The last face seen is kept even when imperfect, so a referral shows it.
+    fn capture(&mut self) -> Result<FaceEvidence, RunError> {
+        self.live = None;
+        self.live_jpeg = None;
+        let max_tries = self.roster.policy().max_capture_tries.max(1);
+        let mut best = None;
+        for _ in 0..max_tries {
+            let frames = self.camera.frames(FRAMES_PER_CAPTURE).unwrap_or_default();
+            if let Some(first) = frames.first() {
+                self.preview = Some(first.clone());
+                self.tell(Progress::Frame(first.clone()));
+            }
+            let Some(c) = self.engine.capture(&frames)? else {
+                self.tell(Progress::Hint(Hint::LookAtCamera));
+                self.hint = Some(Hint::LookAtCamera);
+                continue;
+            };
+            if c.best.embedding.is_none() {
+                continue;
+            }
+            let good = c.best.issues.is_empty();
+            if !good {
+                let h = hint_for(&c.best.issues);
+                self.hint = Some(h);
+                self.tell(Progress::Hint(h));
+            }
+            let frame = &frames[c.best_frame];
+            self.live_jpeg = Some(crate::package::enrol::thumbnail(
+                frame,
+                &c.best.detection.raw,
+            ));
+            self.live = c.best.embedding;
+            // Scores are filled in when deciding, against the candidate's template.
+            best = Some(FaceEvidence::Captured {
+                liveness: c.liveness,
+                registration_score: 0.0,
+                portrait_score: None,
+            });
+            if good {
+                break;
+            }
+        }
+        Ok(best.unwrap_or(FaceEvidence::NoUsableFace { tries: max_tries }))
     }
 }

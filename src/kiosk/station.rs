@@ -1,0 +1,577 @@
+//! The kiosk at the door: the door runner plus invigilator mode (PIN gate, seat map,
+//! referral review, incidents, seal, export). It takes [`Command`]s — from the screen, the
+//! devices or a script — and says what to show as a [`View`]. It runs on the worker thread;
+//! the UI thread only sends commands and draws views.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+
+use super::door::{Device, Hint, Input, Phase};
+use super::runner::{RunError, Runner};
+use super::view::{
+    self, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict, View,
+};
+use crate::decision::{Decision, FaceEvidence, Guidance, ReferReason, Severity, TicketNumber};
+use crate::invigilator::{Attempt, PinGate};
+use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
+use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal};
+
+/// Kinds of incident the invigilator can record with one touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentKind {
+    /// A candidate is unwell.
+    Unwell,
+    /// A disturbance at the door.
+    Disturbance,
+    /// A device misbehaved.
+    DeviceFault,
+    /// Suspected cheating.
+    SuspectedCheating,
+}
+
+impl IncidentKind {
+    /// The text logged (the office's reports group by it).
+    pub fn text(self) -> &'static str {
+        match self {
+            IncidentKind::Unwell => "candidate unwell",
+            IncidentKind::Disturbance => "disturbance at the door",
+            IncidentKind::DeviceFault => "device fault",
+            IncidentKind::SuspectedCheating => "suspected cheating",
+        }
+    }
+}
+
+/// What the kiosk is told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// A ticket number was scanned or typed.
+    Ticket(String),
+    /// A card arrived on the reader.
+    CardPresent,
+    /// The card left.
+    CardRemoved,
+    /// Time passed.
+    Tick,
+    /// A device went away.
+    DeviceLost(Device),
+    /// A device came back.
+    DeviceBack(Device),
+    /// The invigilator button.
+    OpenInvigilator,
+    /// A PIN for invigilator `id`.
+    Pin {
+        /// Invigilator id.
+        id: String,
+        /// The PIN typed (never logged).
+        pin: String,
+    },
+    /// Leave the PIN screen.
+    PinCancel,
+    /// Open a referral.
+    Review(String),
+    /// Resolve the referral under review.
+    Resolve(ReasonCode),
+    /// The incidents screen.
+    ShowIncidents,
+    /// Record an incident.
+    RecordIncident(IncidentKind),
+    /// The seal screen.
+    ShowSeal,
+    /// Seal (asks for the second invigilator's PIN).
+    Seal,
+    /// Export the log.
+    Export,
+    /// Back to the invigilator home screen.
+    Back,
+    /// Leave invigilator mode.
+    Lock,
+}
+
+/// What the station knows of its room, fixed for the session.
+#[derive(Debug, Clone)]
+pub struct RoomInfo {
+    /// Header text: site and room.
+    pub room: String,
+    /// The session's subject.
+    pub subject: String,
+    /// The session id.
+    pub session: String,
+    /// Seats in the room.
+    pub seats: u16,
+    /// The late cutoff, exam-local.
+    pub late_cutoff: NaiveDateTime,
+    /// The room's invigilators (id, name).
+    pub people: Vec<(String, String)>,
+    /// Where exports go.
+    pub export_dir: PathBuf,
+    /// This kiosk's id (names the export).
+    pub kiosk_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum PinFor {
+    Unlock,
+    Admit {
+        ticket: TicketNumber,
+        code: ReasonCode,
+    },
+    Seal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Mode {
+    Door,
+    Pin(PinFor),
+    Home,
+    Review(TicketNumber),
+    Incidents,
+    Seal,
+}
+
+/// The kiosk.
+pub struct Station<'a> {
+    /// The door and its devices.
+    pub runner: Runner<'a>,
+    info: RoomInfo,
+    gate: PinGate,
+    mode: Mode,
+    pin_message: PinMessage,
+    signed_in: Option<String>,
+    incidents: Vec<Incident>,
+    sealed: bool,
+    notice: Notice,
+}
+
+impl<'a> Station<'a> {
+    /// A station at the door, invigilator mode closed.
+    pub fn new(runner: Runner<'a>, info: RoomInfo, gate: PinGate) -> Station<'a> {
+        Station {
+            runner,
+            info,
+            gate,
+            mode: Mode::Door,
+            pin_message: PinMessage::None,
+            signed_in: None,
+            incidents: Vec::new(),
+            sealed: false,
+            notice: Notice::None,
+        }
+    }
+
+    /// Whether invigilator mode is open.
+    pub fn invigilating(&self) -> bool {
+        self.mode != Mode::Door
+    }
+
+    /// Whether the session is sealed.
+    pub fn sealed(&self) -> bool {
+        self.sealed
+    }
+
+    /// Handle one command. Door inputs are ignored while invigilator mode is open (the
+    /// screen belongs to the invigilator) and after the seal.
+    pub fn handle(&mut self, command: Command) -> Result<(), RunError> {
+        use Command as C;
+        let door_open = self.mode == Mode::Door && !self.sealed;
+        match command {
+            C::Ticket(t) if door_open && self.runner.door.phase == Phase::Idle => {
+                self.notice = Notice::None;
+                self.runner.ticket(TicketNumber(t.trim().to_string()))?;
+            }
+            C::CardPresent if door_open => self.runner.feed(Input::CardPresent)?,
+            C::CardRemoved => self.runner.feed(Input::CardRemoved)?,
+            C::Tick => self.runner.feed(Input::Tick)?,
+            C::DeviceLost(d) => self.runner.feed(Input::DeviceLost(d))?,
+            C::DeviceBack(d) => self.runner.feed(Input::DeviceBack(d))?,
+            C::OpenInvigilator if self.mode == Mode::Door => {
+                self.mode = Mode::Pin(PinFor::Unlock);
+                self.pin_message = PinMessage::None;
+            }
+            C::Pin { id, pin } => self.pin(&id, &pin)?,
+            C::PinCancel => {
+                self.pin_message = PinMessage::None;
+                self.mode = match (&self.mode, &self.signed_in) {
+                    (Mode::Pin(PinFor::Unlock), _) | (_, None) => Mode::Door,
+                    (Mode::Pin(PinFor::Admit { ticket, .. }), _) => Mode::Review(ticket.clone()),
+                    (Mode::Pin(PinFor::Seal), _) => Mode::Seal,
+                    (other, _) => other.clone(),
+                };
+            }
+            C::Review(t) if self.signed_in.is_some() => {
+                let t = TicketNumber(t);
+                if self.runner.referrals.iter().any(|r| r.ticket == t) {
+                    self.mode = Mode::Review(t);
+                }
+            }
+            C::Resolve(code) => {
+                if let Mode::Review(t) = self.mode.clone() {
+                    self.resolve(&t, code, None)?;
+                }
+            }
+            C::ShowIncidents if self.signed_in.is_some() => self.mode = Mode::Incidents,
+            C::RecordIncident(kind) => self.record_incident(kind)?,
+            C::ShowSeal if self.signed_in.is_some() => self.mode = Mode::Seal,
+            // Open referrals must be resolved first (the screen says so).
+            C::Seal
+                if self.mode == Mode::Seal && !self.sealed && self.runner.referrals.is_empty() =>
+            {
+                self.mode = Mode::Pin(PinFor::Seal);
+                self.pin_message = PinMessage::None;
+            }
+            C::Export if self.signed_in.is_some() => self.export(),
+            C::Back if self.signed_in.is_some() => self.mode = Mode::Home,
+            C::Lock => {
+                self.signed_in = None;
+                self.mode = Mode::Door;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn local(&self, ms: i64) -> String {
+        let now = self.runner.now_ms();
+        let at = self.runner.local_time() + chrono::Duration::milliseconds(ms - now);
+        at.format("%H:%M:%S").to_string()
+    }
+
+    fn pin(&mut self, id: &str, pin: &str) -> Result<(), RunError> {
+        let Mode::Pin(purpose) = self.mode.clone() else {
+            return Ok(());
+        };
+        if id.is_empty() {
+            self.pin_message = PinMessage::Unknown;
+            return Ok(());
+        }
+        let second = purpose != PinFor::Unlock;
+        if second && self.signed_in.as_deref() == Some(id) {
+            self.pin_message = PinMessage::SamePerson;
+            return Ok(());
+        }
+        let now = self.runner.now_ms();
+        let attempt = self.gate.attempt(id, pin, now);
+        match attempt {
+            Attempt::UnknownInvigilator => {
+                self.pin_message = PinMessage::Unknown;
+                return Ok(());
+            }
+            Attempt::WrongPin { left } => self.pin_message = PinMessage::Wrong { tries_left: left },
+            Attempt::LockedOut { until_ms } => {
+                self.pin_message = PinMessage::Locked {
+                    until: self.local(until_ms),
+                }
+            }
+            Attempt::Unlocked => self.pin_message = PinMessage::None,
+        }
+        // A second invigilator's accepted PIN is recorded in the resolution or seal itself.
+        if attempt != Attempt::Unlocked || !second {
+            if let Some(action) = Action::from_attempt(id, attempt) {
+                self.runner.log_action(&action)?;
+            }
+        }
+        if attempt != Attempt::Unlocked {
+            return Ok(());
+        }
+        match purpose {
+            PinFor::Unlock => {
+                self.signed_in = Some(id.to_string());
+                self.mode = Mode::Home;
+            }
+            PinFor::Admit { ticket, code } => self.resolve(&ticket, code, Some(id))?,
+            PinFor::Seal => self.seal(id)?,
+        }
+        Ok(())
+    }
+
+    fn resolve(
+        &mut self,
+        ticket: &TicketNumber,
+        code: ReasonCode,
+        second: Option<&str>,
+    ) -> Result<(), RunError> {
+        let Some(who) = self.signed_in.clone() else {
+            return Ok(());
+        };
+        let Some(referral) = self.runner.referrals.iter().find(|r| &r.ticket == ticket) else {
+            return Ok(());
+        };
+        let (seq, mismatch) = (referral.seq, referral.face_mismatch());
+        let seat = self
+            .runner
+            .roster()
+            .record(ticket)
+            .and_then(|r| r.placement)
+            .filter(|p| p.room == self.runner.roster().policy().room)
+            .map(|p| p.seat);
+        let verdict = match (code.admits(), seat) {
+            (true, Some(seat)) => ActionVerdict::Admit { seat },
+            (true, None) => {
+                self.notice = Notice::Failed(format!("ticket {ticket} has no seat in this room"));
+                return Ok(());
+            }
+            (false, _) => ActionVerdict::Deny,
+        };
+        match Resolution::new(&ticket.0, seq, verdict, code, &who, second, mismatch) {
+            Ok(resolution) => {
+                self.runner.log_action(&Action::Resolve(resolution))?;
+                let admitted = match verdict {
+                    ActionVerdict::Admit { seat } => Some(seat),
+                    ActionVerdict::Deny => None,
+                };
+                self.runner.resolved(ticket, admitted);
+                self.notice = Notice::Resolved(code);
+                self.mode = Mode::Home;
+            }
+            Err(crate::journal::actions::ActionError::SecondInvigilatorNeeded { .. }) => {
+                self.mode = Mode::Pin(PinFor::Admit {
+                    ticket: ticket.clone(),
+                    code,
+                });
+                self.pin_message = PinMessage::None;
+            }
+            Err(e) => self.notice = Notice::Failed(e.to_string()),
+        }
+        Ok(())
+    }
+
+    fn record_incident(&mut self, kind: IncidentKind) -> Result<(), RunError> {
+        let Some(who) = self.signed_in.clone() else {
+            return Ok(());
+        };
+        if self.mode != Mode::Incidents {
+            return Ok(());
+        }
+        if let Ok(action) = Action::incident(&who, None, kind.text()) {
+            self.runner.log_action(&action)?;
+            self.incidents.push(Incident {
+                at_ms: self.runner.now_ms(),
+                invigilator: who,
+                text: kind.text().to_string(),
+            });
+            self.notice = Notice::IncidentRecorded;
+        }
+        Ok(())
+    }
+
+    /// The session's counts (what the seal records).
+    pub fn counts(&self) -> Counts {
+        let count = |f: fn(&Decision) -> bool| {
+            self.runner.decisions.iter().filter(|(_, d)| f(d)).count() as u32
+        };
+        Counts::new(
+            self.runner.roster().seated() as u32,
+            self.runner.admitted().len() as u32,
+            count(|d| matches!(d, Decision::Refer { .. })),
+            count(|d| matches!(d, Decision::Deny { .. })),
+        )
+    }
+
+    fn seal(&mut self, second: &str) -> Result<(), RunError> {
+        let Some(first) = self.signed_in.clone() else {
+            return Ok(());
+        };
+        let now = self.runner.now_ms();
+        let report = if self.incidents.is_empty() {
+            Report::Zero
+        } else {
+            Report::Incidents(self.incidents.clone())
+        };
+        let attest = |who: &str| Attestation {
+            invigilator: who.to_string(),
+            at_ms: now,
+        };
+        match Seal::new(
+            &self.info.session,
+            self.counts(),
+            report,
+            [attest(&first), attest(second)],
+            self.runner.log_head(),
+        ) {
+            Ok(seal) => {
+                self.runner.log_action(&Action::Seal(seal))?;
+                self.sealed = true;
+                self.mode = Mode::Seal;
+            }
+            Err(e) => self.notice = Notice::Failed(e.to_string()),
+        }
+        Ok(())
+    }
+
+    fn export(&mut self) {
+        let file = self.info.export_dir.join(format!(
+            "{}-{}-{}.examgate-log",
+            self.info.kiosk_id,
+            self.info.session,
+            self.runner.local_time().format("%Y%m%dT%H%M%S")
+        ));
+        let done = std::fs::create_dir_all(&self.info.export_dir)
+            .map_err(|e| format!("{}: {e}", self.info.export_dir.display()))
+            .and_then(|()| self.runner.export_log(&file).map_err(|e| e.to_string()));
+        self.notice = match done {
+            Ok(()) => Notice::Exported(file.display().to_string()),
+            Err(e) => Notice::Failed(e),
+        };
+    }
+
+    /// What to show now.
+    pub fn view(&self) -> View {
+        let runner = &self.runner;
+        let roster = runner.roster();
+        let now = runner.local_time();
+        let to_cutoff = (self.info.late_cutoff - now).num_seconds();
+        let counts = self.counts();
+        let mut v = View {
+            room: self.info.room.clone(),
+            subject: self.info.subject.clone(),
+            clock: now.format("%H:%M:%S").to_string(),
+            countdown: view::countdown(to_cutoff),
+            late: to_cutoff <= 0,
+            admitted: counts.admitted,
+            expected: roster.seated() as u32,
+            referred: counts.referred,
+            denied: counts.denied,
+            people: self.info.people.clone(),
+            invigilator: self.signed_in.clone().unwrap_or_default(),
+            sealed: self.sealed,
+            notice: self.notice.clone(),
+            pin_message: self.pin_message.clone(),
+            incidents: self
+                .incidents
+                .iter()
+                .map(|i| format!("{}  {}  {}", self.local(i.at_ms), i.invigilator, i.text))
+                .collect(),
+            referrals: runner
+                .referrals
+                .iter()
+                .map(|r| ReferralRow {
+                    ticket: r.ticket.0.clone(),
+                    name: roster.name(&r.ticket).unwrap_or_default().to_string(),
+                    high: r.reasons.iter().any(|x| x.severity() == Severity::High),
+                })
+                .collect(),
+            ..View::default()
+        };
+        v.screen = match &self.mode {
+            Mode::Door => self.door_screen(&mut v),
+            Mode::Pin(p) => {
+                v.pin_purpose = match p {
+                    PinFor::Unlock => PinPurpose::Unlock,
+                    PinFor::Admit { .. } => PinPurpose::SecondForAdmit,
+                    PinFor::Seal => PinPurpose::SecondForSeal,
+                };
+                Screen::Pin
+            }
+            Mode::Home => {
+                v.seats = self.seat_map();
+                Screen::Invigilator
+            }
+            Mode::Review(t) => {
+                v.review = self.review(t);
+                Screen::Review
+            }
+            Mode::Incidents => Screen::Incidents,
+            Mode::Seal => Screen::Seal,
+        };
+        v
+    }
+
+    fn door_screen(&self, v: &mut View) -> Screen {
+        let runner = &self.runner;
+        v.hint = runner.hint;
+        match &runner.door.phase {
+            Phase::Idle => Screen::Idle,
+            Phase::AwaitingDocument { .. } => {
+                v.hint = Some(Hint::PlaceDocument);
+                Screen::Idle
+            }
+            Phase::Reading { .. } => Screen::Reading,
+            Phase::Capturing { .. } | Phase::Deciding { .. } => {
+                v.preview = runner.preview.clone();
+                Screen::Capture
+            }
+            Phase::Showing {
+                ticket, decision, ..
+            } => {
+                v.verdict = Some(verdict(runner.roster().name(ticket), decision));
+                Screen::Result
+            }
+            Phase::DeviceError { missing } => {
+                v.missing = missing.clone();
+                Screen::DeviceError
+            }
+        }
+    }
+
+    fn seat_map(&self) -> Vec<(u16, SeatState)> {
+        let seating: std::collections::HashMap<u16, TicketNumber> =
+            self.runner.roster().seating().into_iter().collect();
+        (1..=self.info.seats)
+            .map(|n| {
+                let state = match seating.get(&n) {
+                    None => SeatState::Empty,
+                    Some(t) if self.runner.admitted().contains_key(t) => SeatState::Admitted,
+                    Some(t) if self.runner.referrals.iter().any(|r| &r.ticket == t) => {
+                        SeatState::Referred
+                    }
+                    Some(t) => match self.runner.outcomes.get(t) {
+                        Some(Decision::Deny { .. }) => SeatState::Denied,
+                        _ => SeatState::Expected,
+                    },
+                };
+                (n, state)
+            })
+            .collect()
+    }
+
+    fn review(&self, ticket: &TicketNumber) -> Option<Review> {
+        let r = self.runner.referrals.iter().find(|r| &r.ticket == ticket)?;
+        let roster = self.runner.roster();
+        let jpeg = |b: &[u8]| crate::imaging::decode(b).ok();
+        let (reg, por, live) = match r.face {
+            FaceEvidence::Captured {
+                liveness,
+                registration_score,
+                portrait_score,
+            } => (Some(registration_score), portrait_score, Some(liveness)),
+            FaceEvidence::NoUsableFace { .. } => (None, None, None),
+        };
+        Some(Review {
+            ticket: ticket.0.clone(),
+            name: roster.name(ticket).unwrap_or_default().to_string(),
+            thumbnail: roster.thumbnail(ticket).and_then(|b| jpeg(&b)),
+            portrait: r.portrait.clone(),
+            live: r.live_jpeg.as_deref().and_then(jpeg),
+            registration_score: view::score(reg),
+            portrait_score: view::score(por),
+            liveness: view::score(live),
+            reasons: r
+                .reasons
+                .iter()
+                .map(|x: &ReferReason| (x.clone(), view::reason_detail(x)))
+                .collect(),
+        })
+    }
+}
+
+/// The verdict the candidate sees for a decision.
+pub fn verdict(name: Option<&str>, d: &Decision) -> Verdict {
+    match d {
+        Decision::Admit { seat } => Verdict::Admit {
+            seat: *seat,
+            name: name.unwrap_or_default().to_string(),
+        },
+        Decision::Refer { .. } => Verdict::Refer,
+        Decision::Deny { reason, guidance } => Verdict::Deny {
+            reason: reason.clone(),
+            go_to: match guidance {
+                Guidance::GoTo(p) => Some((p.room.site.clone(), p.room.room.clone(), p.seat)),
+                _ => None,
+            },
+            come_back_at: match guidance {
+                Guidance::ComeBackAt(t) => Some(t.format("%H:%M").to_string()),
+                _ => None,
+            },
+        },
+    }
+}

@@ -1,0 +1,142 @@
+//! The worker thread: owns the station (door, devices, face engine, log) so card reads and
+//! face inference never block the screen. It takes [`Job`]s from a channel and answers with
+//! [`Update`]s: a full view after every job, live frames and hints while capturing, and
+//! each decision as it is made.
+
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use chrono::FixedOffset;
+use image::RgbImage;
+
+use super::door::{Door, Hint, Timeouts};
+use super::roster::Roster;
+use super::runner::{DocumentReader, FrameSource, Progress, Runner, StageTimes};
+use super::station::{Command, RoomInfo, Station};
+use super::view::View;
+use crate::decision::{Decision, TicketNumber};
+use crate::face::FaceEngine;
+use crate::invigilator::PinGate;
+use crate::journal::evidence::EvidenceSealer;
+use crate::journal::Journal;
+use crate::platform::clock::Clock;
+use crate::platform::keystore::KeyStore;
+
+/// Work for the kiosk.
+pub enum Job {
+    /// A command (screen, device or script).
+    Command(Command),
+    /// Run this on the worker (a simulated device changing: a card put down, a face
+    /// stepping up, the clock moved).
+    Do(Box<dyn FnOnce() + Send>),
+    /// Stop.
+    Quit,
+}
+
+/// What the kiosk reports.
+#[derive(Debug)]
+pub enum Update {
+    /// The whole screen.
+    View(Box<View>),
+    /// A live frame during capture.
+    Frame(RgbImage),
+    /// A hint during capture.
+    Hint(Hint),
+    /// The door moved on to this screen while working (reading, capture).
+    Screen(super::view::Screen),
+    /// A decision was made at the door, with where the candidate's time went.
+    Decision(TicketNumber, Decision, StageTimes),
+    /// The worker stopped on an error (the log refused an append, the engine failed).
+    Failed(String),
+}
+
+/// Everything the kiosk owns.
+pub struct Parts {
+    /// The session roster.
+    pub roster: Roster,
+    /// The face engine.
+    pub engine: Arc<FaceEngine>,
+    /// The log.
+    pub journal: Journal,
+    /// The kiosk's signing key.
+    pub keys: Box<dyn KeyStore + Send>,
+    /// The clock.
+    pub clock: Arc<dyn Clock + Sync>,
+    /// Exam-local offset.
+    pub offset: FixedOffset,
+    /// The document reader.
+    pub reader: Box<dyn DocumentReader + Send>,
+    /// The camera.
+    pub camera: Box<dyn FrameSource + Send>,
+    /// The room.
+    pub info: RoomInfo,
+    /// Invigilator PINs.
+    pub gate: PinGate,
+    /// Evidence sealing to the office key.
+    pub sealer: Option<EvidenceSealer>,
+    /// Phase timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// Start the worker; jobs go in, updates come out.
+pub fn spawn(parts: Parts) -> (Sender<Job>, Receiver<Update>, JoinHandle<()>) {
+    let (jobs, job_rx) = channel::<Job>();
+    let (updates, update_rx) = channel::<Update>();
+    let handle = std::thread::Builder::new()
+        .name("examgate-door".into())
+        .spawn(move || run(parts, job_rx, updates))
+        .expect("the OS starts a thread");
+    (jobs, update_rx, handle)
+}
+
+/// The worker's loop, on the calling thread (the worker thread, or a benchmark).
+pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
+    let live = updates.clone();
+    let mut runner = Runner::new(
+        Door::new(parts.timeouts),
+        &parts.roster,
+        &parts.engine,
+        &mut parts.journal,
+        &*parts.keys,
+        &*parts.clock,
+        parts.offset,
+        &mut *parts.reader,
+        &mut *parts.camera,
+    );
+    if let Some(sealer) = parts.sealer.take() {
+        runner = runner.with_evidence(sealer);
+    }
+    runner.observe(move |_, p| {
+        let _ = match p {
+            Progress::Frame(f) => live.send(Update::Frame(f)),
+            Progress::Hint(h) => live.send(Update::Hint(h)),
+            Progress::Phase(screen) => live.send(Update::Screen(screen)),
+        };
+    });
+    let mut station = Station::new(runner, parts.info.clone(), std::mem::take(&mut parts.gate));
+    let _ = updates.send(Update::View(Box::new(station.view())));
+    for job in jobs {
+        let before = station.runner.decisions.len();
+        match job {
+            Job::Quit => break,
+            Job::Do(f) => f(),
+            Job::Command(c) => {
+                if let Err(e) = station.handle(c) {
+                    let _ = updates.send(Update::Failed(e.to_string()));
+                    break;
+                }
+            }
+        }
+        for (t, d) in station.runner.decisions[before..].iter() {
+            let times = station.runner.times;
+            let _ = updates.send(Update::Decision(t.clone(), d.clone(), times));
+        }
+        if updates
+            .send(Update::View(Box::new(station.view())))
+            .is_err()
+        {
+            break; // nobody is watching any more
+        }
+    }
+}

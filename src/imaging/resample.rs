@@ -268,6 +268,25 @@ pub fn warp_affine(src: &RgbImage, m: [[f64; 3]; 2], width: usize, height: usize
     out
 }
 
+/// A photo as a `width` x `height` camera frame: scaled to fit, centred on grey (how the
+/// benchmarks and the demo camera show a still photo to the engine).
+pub fn camera_frame(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
+    let scale = (width as f32 / photo.width() as f32).min(height as f32 / photo.height() as f32);
+    let (w, h) = (
+        ((photo.width() as f32 * scale) as u32).max(1),
+        ((photo.height() as f32 * scale) as u32).max(1),
+    );
+    let scaled = image::imageops::resize(photo, w, h, image::imageops::FilterType::Triangle);
+    let mut canvas = RgbImage::from_pixel(width, height, image::Rgb([128, 128, 128]));
+    image::imageops::overlay(
+        &mut canvas,
+        &scaled,
+        i64::from((width - w) / 2),
+        i64::from((height - h) / 2),
+    );
+    canvas
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

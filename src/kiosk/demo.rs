@@ -493,9 +493,11 @@ impl Stage {
             }
             Step::Face(photo) => {
                 let path = self.samples.join(photo);
-                let img = image::open(&path)
+                let photo = image::open(&path)
                     .with_context(|| format!("demo face {}", path.display()))?
                     .to_rgb8();
+                // What a 640x480 camera at the door would see of the person in the photo.
+                let img = crate::imaging::camera_frame(&photo, 640, 480);
                 let scene = self.scene.clone();
                 vec![Job::Do(Box::new(move || {
                     *scene.lock().unwrap_or_else(|p| p.into_inner()) = Some(img);

@@ -1,0 +1,153 @@
+//! `examgate demo` as a user runs it: headless, every outcome of the script printed in
+//! order and the kiosk's log verifying; with `--screenshots`, a PNG of every screen the
+//! script passes through, in English.
+
+mod common;
+
+use std::path::Path;
+
+fn demo(work: &Path, extra: &[&str]) -> (String, String) {
+    let out = common::packages::examgate()
+        .arg("demo")
+        .arg("--work")
+        .arg(work)
+        .arg("--models")
+        .arg(common::models_dir())
+        .arg("--samples")
+        .arg(common::root().join("assets/samples"))
+        .args(extra)
+        .output()
+        .expect("examgate demo runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    (stdout, stderr)
+}
+
+#[test]
+fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
+    let dir = common::packages::scratch("demo-headless");
+    let work = dir.join("work");
+    let (stdout, _) = demo(&work, &["--headless"]);
+    let decisions: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  2027")).collect();
+    let expected = [
+        ("2027010001", "ADMIT, seat 1"),
+        ("2027010002", "REFER"),
+        ("2027010003", "DENY, WrongRoom"),
+        ("2027010001", "AlreadyAdmitted"),
+        ("2027010004", "DENY, Late"),
+    ];
+    assert_eq!(decisions.len(), expected.len(), "{stdout}");
+    for (line, (ticket, what)) in decisions.iter().zip(expected) {
+        assert!(
+            line.contains(ticket) && line.contains(what),
+            "{line:?} should be {ticket} {what}"
+        );
+    }
+    assert!(
+        stdout.contains("RegistrationMismatch") && stdout.contains("PortraitMismatch"),
+        "the impostor matches neither photo: {stdout}"
+    );
+    assert!(
+        stdout.contains("R102") && stdout.contains("seat: 5"),
+        "{stdout}"
+    );
+
+    // The kiosk's own log and the exported copy both verify, seal included.
+    let log = work.join("kiosk-log.db");
+    let exported: Vec<_> = std::fs::read_dir(work.join("export"))
+        .expect("export dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(exported.len(), 1, "one export");
+    for file in [log, exported[0].clone()] {
+        let out = common::packages::examgate()
+            .args(["log", "verify"])
+            .arg(&file)
+            .output()
+            .expect("log verify");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("2 sealed evidence items match"), "{text}");
+    }
+    let shown = common::packages::examgate()
+        .args(["log", "show"])
+        .arg(work.join("kiosk-log.db"))
+        .output()
+        .expect("log show");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    for kind in [
+        "device_lost",
+        "device_recovered",
+        "invigilator_pin_rejected",
+        "invigilator_unlock",
+        "referral_resolved",
+        "incident",
+        "seal",
+    ] {
+        assert!(text.contains(kind), "no {kind} in the log:\n{text}");
+    }
+    // A demo refuses a work directory with something in it (it would mix two exams).
+    let out = common::packages::examgate()
+        .arg("demo")
+        .arg("--headless")
+        .arg("--work")
+        .arg(&work)
+        .output()
+        .expect("examgate demo runs");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn screenshots_of_every_screen_the_script_passes_through() {
+    let dir = common::packages::scratch("demo-shots");
+    let shots = dir.join("shots");
+    let (stdout, _) = demo(
+        &dir.join("work"),
+        &[
+            "--screenshots",
+            shots.to_str().expect("utf-8"),
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(stdout.contains("screenshots"), "{stdout}");
+    let mut names: Vec<String> = std::fs::read_dir(&shots)
+        .expect("shots")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .collect();
+    names.sort();
+    for screen in [
+        "idle",
+        "reading",
+        "capture",
+        "result",
+        "device-error",
+        "pin",
+        "invigilator",
+        "review",
+        "incidents",
+        "seal",
+    ] {
+        assert!(
+            names.iter().any(|n| n.contains(&format!("-{screen}-en"))),
+            "no {screen} screenshot in {names:?}"
+        );
+    }
+    for n in &names {
+        let img = image::open(shots.join(n)).expect("a PNG").to_rgb8();
+        assert_eq!(img.dimensions(), (1280, 800), "{n}");
+        let first = img.get_pixel(0, 200);
+        assert!(
+            img.pixels().filter(|p| *p != first).count() > 10_000,
+            "{n} is nearly blank"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 pub mod demo;
 pub mod devices;
 pub mod door;
+pub mod paper;
 pub mod roster;
 pub mod runner;
 pub mod station;

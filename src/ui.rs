@@ -279,6 +279,7 @@ pub fn show(ui: &AppWindow, v: &View) {
         Notice::Exported(path) => (NoticeKind::Exported, path.clone()),
         Notice::Resolved(_) => (NoticeKind::Resolved, String::new()),
         Notice::IncidentRecorded => (NoticeKind::Incident, String::new()),
+        Notice::PaperChecked => (NoticeKind::PaperChecked, String::new()),
         Notice::Failed(why) => (NoticeKind::Failed, why.clone()),
     };
     ui.set_notice_kind(kind);
@@ -288,6 +289,8 @@ pub fn show(ui: &AppWindow, v: &View) {
 /// Send every button of the window as a command through `send`; the language button is
 /// handled here (it changes nothing but the words).
 pub fn connect(ui: &AppWindow, send: impl Fn(Command) + Clone + 'static) {
+    let s = send.clone();
+    ui.on_scanned(move |code| s(Command::Scan(code.to_string())));
     let s = send.clone();
     ui.on_open_invigilator(move || s(Command::OpenInvigilator));
     let s = send.clone();

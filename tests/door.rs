@@ -199,9 +199,42 @@ fn the_demo_outcomes_through_the_door() {
             }
             other => panic!("wrong room: {other:?}"),
         }
+        // 6. The paper step: Obama admitted for math, his own sheet checks; a sheet of
+        //    another session on his desk turns the admission into a referral.
+        assert_eq!(
+            door.paper("2027010001/math").expect("log"),
+            None,
+            "nothing on screen"
+        );
+        door.ticket(obama.clone()).expect("ticket");
+        door.feed(Input::CardPresent).expect("tap");
+        assert_eq!(
+            door.decisions.last().map(|d| d.1.clone()),
+            Some(Decision::Admit { seat: 1 })
+        );
+        assert_eq!(door.paper("2027010001/math").expect("log"), Some(true));
+        assert_eq!(door.paper("2027010001/chinese").expect("log"), Some(false));
+        let paper = Decision::Refer {
+            reasons: vec![ReferReason::PaperMismatch {
+                ticket: obama.clone(),
+                session: examgate::decision::SessionId("chinese".into()),
+            }],
+        };
+        assert_eq!(
+            door.decisions.last().map(|d| d.1.clone()),
+            Some(paper.clone())
+        );
+        assert!(
+            matches!(&door.door.phase, Phase::Showing { decision, .. } if *decision == paper),
+            "the referral replaces the admit on screen: {:?}",
+            door.door.phase
+        );
+        assert!(!door.admitted().contains_key(&obama));
+        assert_eq!(door.referrals.len(), 1);
     }
     drop(log);
-    // The log holds the five decisions, verifies, and carries no template.
+    // The log holds the seven decisions and the sheet check, verifies, and carries no
+    // template.
     let file = examgate::journal::read(&dir.join("door.db")).expect("log");
     let decisions: Vec<String> = file
         .rows
@@ -209,7 +242,14 @@ fn the_demo_outcomes_through_the_door() {
         .filter(|r| r.kind == "decision")
         .map(|r| String::from_utf8_lossy(&r.payload).into_owned())
         .collect();
-    assert_eq!(decisions.len(), 5, "{decisions:?}");
+    assert_eq!(decisions.len(), 7, "{decisions:?}");
+    assert_eq!(
+        file.rows
+            .iter()
+            .filter(|r| r.kind == "paper_checked")
+            .count(),
+        1
+    );
     assert!(decisions.iter().all(|p| !p.contains("template")));
     let report = examgate::journal::verify_rows(file.rows, &file.kiosk_id, &kiosk.verifying_key());
     assert!(report.is_ok(), "{report:?}");

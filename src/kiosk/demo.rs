@@ -413,9 +413,11 @@ pub fn script() -> Vec<Step> {
     vec![
         Say("a genuine candidate: ticket, passport, face → admitted with the seat"),
         Face("obama3.jpg"),
-        Do(C::Ticket("2027010001".into())),
+        Do(C::Scan("2027010001".into())),
         Tap("2027010001"),
         Untap("2027010001"),
+        Say("the admitted candidate's answer sheet is scanned: it is theirs"),
+        Do(C::Scan("2027010001/chinese".into())),
         Settle,
         Say("an impostor with Biden's ticket and passport → referred"),
         Face("obama.jpg"),

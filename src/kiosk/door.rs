@@ -131,6 +131,9 @@ pub enum Input {
         /// The deny, already logged.
         decision: Decision,
     },
+    /// The decision on screen was replaced (an answer sheet that is not the candidate's
+    /// turns an admit into a referral).
+    Redecided(Decision),
     /// Time passed (the runner ticks a few times a second).
     Tick,
     /// A device went away.
@@ -407,6 +410,14 @@ impl Door {
                 ]
             }
             (P::Deciding { ticket, .. }, I::Decided(decision)) => {
+                self.phase = P::Showing {
+                    ticket,
+                    decision,
+                    until: now + t.result,
+                };
+                vec![]
+            }
+            (P::Showing { ticket, .. }, I::Redecided(decision)) => {
                 self.phase = P::Showing {
                     ticket,
                     decision,

@@ -243,6 +243,39 @@ impl<'a> Runner<'a> {
         Ok(self.journal.head_seq())
     }
 
+    /// An answer-sheet label scanned while an admission is on screen: logged when it is the
+    /// candidate's; otherwise the admission becomes a referral. Returns whether a sheet was
+    /// expected (an admit on screen) and, if so, whether it matched.
+    pub fn paper(&mut self, label: &str) -> Result<Option<bool>, RunError> {
+        let super::door::Phase::Showing {
+            ticket,
+            decision: Decision::Admit { .. },
+            ..
+        } = self.door.phase.clone()
+        else {
+            return Ok(None);
+        };
+        let session = self.roster.policy().session.clone();
+        match super::paper::check(label, &ticket, &session) {
+            None => {
+                self.log(
+                    "paper_checked",
+                    json!({ "ticket": ticket.0, "matches": true }),
+                )?;
+                Ok(Some(true))
+            }
+            Some(reason) => {
+                let d = Decision::Refer {
+                    reasons: vec![reason],
+                };
+                self.admitted.remove(&ticket);
+                self.record(&ticket, &d, None)?;
+                self.feed(Input::Redecided(d))?;
+                Ok(Some(false))
+            }
+        }
+    }
+
     /// Copy the log to a new file for the exam office.
     pub fn export_log(&self, to: &std::path::Path) -> Result<(), crate::journal::Error> {
         self.journal.export_to(to)

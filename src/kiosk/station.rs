@@ -47,6 +47,9 @@ impl IncidentKind {
 pub enum Command {
     /// A ticket number was scanned or typed.
     Ticket(String),
+    /// The barcode scanner read something: a ticket at the idle door, an answer-sheet
+    /// label while an admission is on screen.
+    Scan(String),
     /// A card arrived on the reader.
     CardPresent,
     /// The card left.
@@ -179,6 +182,19 @@ impl<'a> Station<'a> {
                 self.notice = Notice::None;
                 self.runner.ticket(TicketNumber(t.trim().to_string()))?;
             }
+            C::Scan(code) if door_open => match self.runner.door.phase {
+                Phase::Idle => {
+                    self.notice = Notice::None;
+                    self.runner.ticket(TicketNumber(code.trim().to_string()))?;
+                }
+                Phase::Showing { .. } => {
+                    self.notice = match self.runner.paper(&code)? {
+                        Some(true) => Notice::PaperChecked,
+                        _ => Notice::None,
+                    };
+                }
+                _ => {}
+            },
             C::CardPresent if door_open => self.runner.feed(Input::CardPresent)?,
             C::CardRemoved => self.runner.feed(Input::CardRemoved)?,
             C::Tick => self.runner.feed(Input::Tick)?,

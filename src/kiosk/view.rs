@@ -170,6 +170,8 @@ pub enum Notice {
     Resolved(ReasonCode),
     /// An incident was recorded.
     IncidentRecorded,
+    /// The admitted candidate's answer sheet was scanned and is theirs.
+    PaperChecked,
     /// Something failed; the text names it.
     Failed(String),
 }

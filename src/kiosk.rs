@@ -12,5 +12,6 @@ pub mod paper;
 pub mod roster;
 pub mod runner;
 pub mod station;
+pub mod ticket;
 pub mod view;
 pub mod worker;

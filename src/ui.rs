@@ -99,6 +99,7 @@ fn hint(h: Option<DoorHint>) -> Hint {
         Some(DoorHint::PlaceDocument) => Hint::PlaceDocument,
         Some(DoorHint::TapAgain) => Hint::TapAgain,
         Some(DoorHint::NotInRoster) => Hint::NotInRoster,
+        Some(DoorHint::NotATicket) => Hint::NotATicket,
         Some(DoorHint::LookAtCamera) => Hint::LookAtCamera,
         Some(DoorHint::ComeCloser) => Hint::ComeCloser,
         Some(DoorHint::LookStraight) => Hint::LookStraight,

@@ -390,6 +390,9 @@ pub enum Step {
     At(u32, u32, u32),
     /// This sample photo now stands in front of the camera.
     Face(&'static str),
+    /// The candidate holds this ticket's QR code up to the camera (the door looks on the
+    /// next tick).
+    ShowTicket(&'static str),
     /// The passport of this ticket's holder goes on the reader (and a tap is felt).
     Tap(&'static str),
     /// The holder takes the passport back.
@@ -419,9 +422,9 @@ pub fn script() -> Vec<Step> {
         Say("the admitted candidate's answer sheet is scanned: it is theirs"),
         Do(C::Scan("2027010001/chinese".into())),
         Settle,
-        Say("an impostor with Biden's ticket and passport → referred"),
+        Say("an impostor holds Biden's ticket up to the camera, taps Biden's passport → referred"),
+        ShowTicket("2027010002"),
         Face("obama.jpg"),
-        Do(C::Ticket("2027010002".into())),
         Tap("2027010002"),
         Untap("2027010002"),
         Settle,
@@ -504,6 +507,17 @@ impl Stage {
                 vec![Job::Do(Box::new(move || {
                     *scene.lock().unwrap_or_else(|p| p.into_inner()) = Some(img);
                 }))]
+            }
+            Step::ShowTicket(ticket) => {
+                let frame =
+                    crate::imaging::camera_frame(&super::ticket::qr_card(ticket, 8), 640, 480);
+                let scene = self.scene.clone();
+                vec![
+                    Job::Do(Box::new(move || {
+                        *scene.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
+                    })),
+                    Job::Command(Command::Tick),
+                ]
             }
             Step::Tap(ticket) => vec![self.swap(ticket)?, Job::Command(Command::CardPresent)],
             Step::Untap(ticket) => vec![self.swap(ticket)?, Job::Command(Command::CardRemoved)],

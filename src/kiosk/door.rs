@@ -183,6 +183,8 @@ pub enum Hint {
     TapAgain,
     /// The document is not on this room's list: show the admission ticket.
     NotInRoster,
+    /// A code was read that is not an admission ticket.
+    NotATicket,
     /// Look into the camera (no face found).
     LookAtCamera,
     /// The face is too small.

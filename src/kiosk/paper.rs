@@ -24,9 +24,7 @@ pub fn parse(label: &str) -> Result<(TicketNumber, SessionId), LabelError> {
     let (ticket, session) = text
         .split_once('/')
         .ok_or_else(|| LabelError::Shape(text.to_string()))?;
-    if !(6..=20).contains(&ticket.len()) || !ticket.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(LabelError::Ticket(text.to_string()));
-    }
+    let ticket = super::ticket::parse(ticket).map_err(|_| LabelError::Ticket(text.to_string()))?;
     if session.is_empty()
         || !session
             .bytes()
@@ -34,10 +32,7 @@ pub fn parse(label: &str) -> Result<(TicketNumber, SessionId), LabelError> {
     {
         return Err(LabelError::Session(text.to_string()));
     }
-    Ok((
-        TicketNumber(ticket.to_string()),
-        SessionId(session.to_string()),
-    ))
+    Ok((ticket, SessionId(session.to_string())))
 }
 
 /// The sheet check for the admitted `candidate` in `session`: `None` when the label is

@@ -148,6 +148,7 @@ pub struct Runner<'a> {
     pub preview: Option<RgbImage>,
     /// The current candidate's stage times.
     pub times: StageTimes,
+    last_code: Option<(String, i64)>,
 }
 
 fn kind(name: &str) -> EventKind {
@@ -191,6 +192,33 @@ impl<'a> Runner<'a> {
             hint: None,
             preview: None,
             times: StageTimes::default(),
+            last_code: None,
+        }
+    }
+
+    /// While the door is idle, look for an admission ticket's QR code in one camera frame.
+    pub fn look(&mut self) -> Result<(), RunError> {
+        if self.door.phase != super::door::Phase::Idle {
+            return Ok(());
+        }
+        // A camera that fails here is reported by its adapter as a lost device.
+        let Ok(frames) = self.camera.frames(1) else {
+            return Ok(());
+        };
+        let Some(code) = frames.first().and_then(super::ticket::find_qr) else {
+            return Ok(());
+        };
+        let now = self.clock.now_utc_ms();
+        if !super::ticket::is_fresh(self.last_code.as_ref(), &code, now) {
+            return Ok(());
+        }
+        self.last_code = Some((code.clone(), now));
+        match super::ticket::parse(&code) {
+            Ok(t) => self.ticket(t),
+            Err(e) => {
+                self.hint = Some(Hint::NotATicket);
+                self.log("ticket_unreadable", json!({ "detail": e.to_string() }))
+            }
         }
     }
 

@@ -197,7 +197,12 @@ impl<'a> Station<'a> {
             },
             C::CardPresent if door_open => self.runner.feed(Input::CardPresent)?,
             C::CardRemoved => self.runner.feed(Input::CardRemoved)?,
-            C::Tick => self.runner.feed(Input::Tick)?,
+            C::Tick => {
+                self.runner.feed(Input::Tick)?;
+                if door_open {
+                    self.runner.look()?;
+                }
+            }
             C::DeviceLost(d) => self.runner.feed(Input::DeviceLost(d))?,
             C::DeviceBack(d) => self.runner.feed(Input::DeviceBack(d))?,
             C::OpenInvigilator if self.mode == Mode::Door => {

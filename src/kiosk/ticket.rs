@@ -1,0 +1,107 @@
+//! Admission tickets: the number a ticket carries (typed by the barcode scanner or in the
+//! QR code the candidate holds up to the camera), read from a camera frame, and drawn as a
+//! printed ticket for the demo's candidates.
+
+use image::{Rgb, RgbImage};
+
+use crate::decision::TicketNumber;
+
+/// Why a scanned code is not a ticket number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an admission-ticket number (6–20 digits)")]
+pub struct NotATicket(pub String);
+
+/// A ticket number from a scanned code (surrounding blanks ignored).
+pub fn parse(code: &str) -> Result<TicketNumber, NotATicket> {
+    let t = code.trim();
+    if (6..=20).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(TicketNumber(t.to_string()))
+    } else {
+        Err(NotATicket(t.chars().take(40).collect()))
+    }
+}
+
+/// How long the same code held up to the camera is not taken again: the candidate may
+/// still be holding it when the door is idle after their result.
+pub const REPEAT_MS: i64 = 30_000;
+
+/// Whether `code` seen at `now_ms` is new, given the last code taken and when.
+pub fn is_fresh(last: Option<&(String, i64)>, code: &str, now_ms: i64) -> bool {
+    match last {
+        Some((seen, at)) => seen != code || now_ms - at >= REPEAT_MS,
+        None => true,
+    }
+}
+
+/// The text of the first QR code found in `frame`, if any decodes.
+pub fn find_qr(frame: &RgbImage) -> Option<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        frame.width() as usize,
+        frame.height() as usize,
+        |x, y| {
+            let Rgb([r, g, b]) = *frame.get_pixel(x as u32, y as u32);
+            // Rec. 601 luma, integer.
+            ((299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000) as u8
+        },
+    );
+    prepared
+        .detect_grids()
+        .iter()
+        .find_map(|g| g.decode().ok().map(|(_, text)| text))
+}
+
+/// A printed ticket with `ticket`'s QR code, `module_px` pixels per module, on a white card
+/// with the quiet zone the standard asks for (4 modules).
+pub fn qr_card(ticket: &str, module_px: u32) -> RgbImage {
+    let code = qrcode::QrCode::new(ticket.as_bytes())
+        .expect("a ticket number fits a QR code many times over");
+    let n = code.width() as u32;
+    let colours = code.to_colors();
+    let side = (n + 8) * module_px;
+    RgbImage::from_fn(side, side, |x, y| {
+        let (mx, my) = (x / module_px, y / module_px);
+        let dark = (4..n + 4).contains(&mx)
+            && (4..n + 4).contains(&my)
+            && colours[((my - 4) * n + (mx - 4)) as usize] == qrcode::Color::Dark;
+        if dark {
+            Rgb([0, 0, 0])
+        } else {
+            Rgb([255, 255, 255])
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_numbers_are_digits_and_others_are_named() {
+        assert_eq!(
+            parse(" 2027010001\n"),
+            Ok(TicketNumber("2027010001".into()))
+        );
+        assert_eq!(parse("2027-01"), Err(NotATicket("2027-01".into())));
+        assert_eq!(parse("12345"), Err(NotATicket("12345".into())));
+    }
+
+    #[test]
+    fn the_same_code_is_taken_again_only_after_a_while() {
+        let last = ("2027010001".to_string(), 1_000);
+        assert!(is_fresh(None, "2027010001", 0));
+        assert!(!is_fresh(Some(&last), "2027010001", 1_000 + REPEAT_MS - 1));
+        assert!(is_fresh(Some(&last), "2027010001", 1_000 + REPEAT_MS));
+        assert!(is_fresh(Some(&last), "2027010002", 1_001));
+    }
+
+    #[test]
+    fn a_ticket_held_up_in_a_camera_frame_is_read_and_a_bare_frame_is_not() {
+        let card = qr_card("2027010001", 6);
+        let frame = crate::imaging::camera_frame(&card, 640, 480);
+        assert_eq!(find_qr(&frame).as_deref(), Some("2027010001"));
+        assert_eq!(
+            find_qr(&RgbImage::from_pixel(640, 480, Rgb([90, 90, 90]))),
+            None
+        );
+    }
+}

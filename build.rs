@@ -2,6 +2,12 @@
 //! tests' queries) only in dev builds.
 
 fn main() {
+    #[cfg(feature = "ui")]
+    compile_ui();
+}
+
+#[cfg(feature = "ui")]
+fn compile_ui() {
     let debug = std::env::var("PROFILE").as_deref() == Ok("debug");
     let config = slint_build::CompilerConfiguration::new()
         .with_bundled_translations("src/ui/lang")

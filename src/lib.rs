@@ -15,4 +15,5 @@ pub mod journal;
 pub mod kiosk;
 pub mod package;
 pub mod platform;
+#[cfg(feature = "ui")]
 pub mod ui;

@@ -332,6 +332,13 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         for (name, view) in every_screen() {
             ui::show(&ui, &view);
             written.push(snap(&ui, &format!("{name}-{}", lang.code())));
+            if lang == Language::English {
+                // The invigilator's way in: at the idle door and on a device error, never
+                // over a candidate's result or inside invigilator mode.
+                let entry = ElementHandle::find_by_accessible_label(&ui, "Invigilator").count();
+                let wanted = matches!(view.screen, Screen::Idle | Screen::DeviceError);
+                assert_eq!(entry > 0, wanted, "{name}: invigilator button");
+            }
         }
     }
     assert_eq!(written.len(), 2 * every_screen().len());

@@ -9,13 +9,14 @@ mod common;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use chrono::{FixedOffset, NaiveDate};
+use chrono::FixedOffset;
 use examgate::card::emrtd::{self, Access, DocumentRead};
 use examgate::card::emulated::{Document, EmulatedPassport};
 use examgate::card::mrz;
 use examgate::card::pace::{Curve, PaceInfo};
 use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumber};
 use examgate::journal::Journal;
+use examgate::kiosk::demo::at;
 use examgate::kiosk::door::{Door, Input, Phase, Timeouts};
 use examgate::kiosk::roster::{Roster, Thresholds};
 use examgate::kiosk::runner::{DocumentReader, FrameSource, Runner};
@@ -45,16 +46,6 @@ fn photo(name: &str) -> image::RgbImage {
     image::open(common::sample(name))
         .expect("sample photo")
         .to_rgb8()
-}
-
-/// Milliseconds since the epoch of exam-local `h:m:s` on 2027-06-12 (+08:00).
-fn at(h: u32, m: u32, s: u32) -> i64 {
-    NaiveDate::from_ymd_opt(2027, 6, 12)
-        .and_then(|d| d.and_hms_opt(h, m, s))
-        .expect("time")
-        .and_utc()
-        .timestamp_millis()
-        - 8 * 3_600_000
 }
 
 #[test]

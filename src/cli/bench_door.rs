@@ -74,13 +74,9 @@ pub fn run(args: DoorBench) -> anyhow::Result<ExitCode> {
     let ui = AppWindow::new()?;
     ui.show()?;
     ui::set_language(&ui, ui::Language::Chinese);
-    let d = {
-        let mut parts = built.parts;
-        parts.engine = engine;
-        parts.roster = roster;
-        (parts, built.stage)
-    };
-    let (parts, stage) = d;
+    let (mut parts, stage) = (built.parts, built.stage);
+    parts.engine = engine;
+    parts.roster = roster;
     let (jobs, updates, handle) = worker::spawn(parts);
     let mut state = Screenful::default();
     let first = updates.recv().context("the worker's first view")?;

@@ -83,8 +83,9 @@ T002,Ms Li,S01/R101,905127
 T003,王老师,S01/R102,361840
 ";
 
-/// One demo candidate with a passport: (ticket, surname, given names, document number,
-/// birth YYMMDD, expiry YYMMDD, CAN, portrait photo).
+/// One demo candidate with a passport: ticket, surname, given names, document number,
+/// birth YYMMDD, expiry YYMMDD, CAN, the chip's portrait, the registration photo and the
+/// seat in S01/R101.
 struct Holder {
     ticket: &'static str,
     surname: &'static str,
@@ -94,6 +95,8 @@ struct Holder {
     expiry: &'static str,
     can: &'static str,
     portrait: &'static str,
+    photo: &'static str,
+    seat: u16,
 }
 
 const HOLDERS: [Holder; 3] = [
@@ -106,6 +109,8 @@ const HOLDERS: [Holder; 3] = [
         expiry: "310415",
         can: "123456",
         portrait: "obama2.jpg",
+        photo: "obama.jpg",
+        seat: 1,
     },
     Holder {
         ticket: "2027010002",
@@ -116,6 +121,8 @@ const HOLDERS: [Holder; 3] = [
         expiry: "300630",
         can: "654321",
         portrait: "biden.jpg",
+        photo: "biden.jpg",
+        seat: 2,
     },
     Holder {
         ticket: "2027010004",
@@ -126,6 +133,8 @@ const HOLDERS: [Holder; 3] = [
         expiry: "320101",
         can: "246810",
         portrait: "obama3.jpg",
+        photo: "obama3.jpg",
+        seat: 4,
     },
 ];
 
@@ -140,17 +149,7 @@ fn candidates_csv() -> String {
         "ticket,name,sex,birth_date,doc_type,doc_number,doc_expiry,can,card_uid,photo,chinese_site,chinese_room,chinese_seat\n",
     );
     let date = |yymmdd: &str| format!("20{}-{}-{}", &yymmdd[0..2], &yymmdd[2..4], &yymmdd[4..6]);
-    let seat_of = |ticket: &str| match ticket {
-        "2027010001" => 1,
-        "2027010002" => 2,
-        _ => 4,
-    };
     for h in &HOLDERS {
-        let photo = match h.ticket {
-            "2027010001" => "obama.jpg",
-            "2027010002" => "biden.jpg",
-            _ => "obama3.jpg",
-        };
         csv += &format!(
             "{},\"{}, {}\",M,{},passport,{},{},{},,{},S01,R101,{}\n",
             h.ticket,
@@ -160,8 +159,8 @@ fn candidates_csv() -> String {
             h.number,
             date(h.expiry),
             h.can,
-            photo,
-            seat_of(h.ticket)
+            h.photo,
+            h.seat
         );
     }
     // Sent to R102: the wrong-room candidate.

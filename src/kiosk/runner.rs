@@ -257,7 +257,12 @@ impl<'a> Runner<'a> {
 
     /// Exam-local time now.
     pub fn local_time(&self) -> chrono::NaiveDateTime {
-        self.local_now()
+        self.local_at(self.clock.now_utc_ms())
+    }
+
+    /// Exam-local time of `ms` since the epoch.
+    pub fn local_at(&self, ms: i64) -> chrono::NaiveDateTime {
+        crate::package::open::local_time(ms, self.offset)
     }
 
     /// Log an invigilator action; returns the event's sequence number.
@@ -338,10 +343,6 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn local_now(&self) -> chrono::NaiveDateTime {
-        crate::package::open::local_time(self.clock.now_utc_ms(), self.offset)
-    }
-
     /// A ticket was scanned: decided at once when the ticket alone rules the candidate out.
     pub fn ticket(&mut self, ticket: TicketNumber) -> Result<(), RunError> {
         let evidence = Evidence {
@@ -352,7 +353,7 @@ impl<'a> Runner<'a> {
             paper: PaperEvidence::NotScanned,
             already_admitted: false,
         };
-        let early = decision::decide(&evidence, self.roster.policy(), self.local_now());
+        let early = decision::decide(&evidence, self.roster.policy(), self.local_time());
         if let Decision::Deny { .. } = early {
             self.record(&ticket, &early, None)?;
             return self.feed(Input::TurnedAway {
@@ -556,7 +557,7 @@ impl<'a> Runner<'a> {
                     paper: PaperEvidence::NotScanned,
                     already_admitted: self.admitted.contains_key(&ticket),
                 };
-                let d = decision::decide(&evidence, self.roster.policy(), self.local_now());
+                let d = decision::decide(&evidence, self.roster.policy(), self.local_time());
                 self.record(&ticket, &d, Some(&face))?;
                 self.times.decide_ms = watch.ms();
                 Some(Input::Decided(d))

@@ -252,9 +252,7 @@ impl<'a> Station<'a> {
     }
 
     fn local(&self, ms: i64) -> String {
-        let now = self.runner.now_ms();
-        let at = self.runner.local_time() + chrono::Duration::milliseconds(ms - now);
-        at.format("%H:%M:%S").to_string()
+        self.runner.local_at(ms).format("%H:%M:%S").to_string()
     }
 
     fn pin(&mut self, id: &str, pin: &str) -> Result<(), RunError> {

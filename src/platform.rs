@@ -1,6 +1,6 @@
-//! The world outside the program, behind small seams: time (and, as they arrive, keys and
-//! randomness).
+//! The world outside the program, behind small seams: time, keys and randomness.
 
 pub mod clock;
 pub mod keygen;
 pub mod keystore;
+pub mod random;

@@ -644,7 +644,12 @@ fn card(args: CardBench) -> anyhow::Result<ExitCode> {
     let mut last = None;
     for _ in 0..args.rounds.max(1) {
         let mut card = readers.connect(&args.reader)?;
-        let doc = emrtd::read(&mut card, &access, &csca, &mut super::card::os_random)?;
+        let doc = emrtd::read(
+            &mut card,
+            &access,
+            &csca,
+            &mut examgate::platform::random::fill,
+        )?;
         totals.push(doc.total_ms);
         access_ms.push(doc.access_ms);
         apdus.push(doc.apdus as f64);

@@ -144,12 +144,6 @@ pub fn wait_for_card(
     }
 }
 
-/// Fill `buf` from the operating system's generator.
-pub fn os_random(buf: &mut [u8]) {
-    use crypto_box::aead::rand_core::RngCore;
-    crypto_box::aead::OsRng.fill_bytes(buf);
-}
-
 fn read(
     wanted: Option<&str>,
     access: Option<&Access>,
@@ -169,7 +163,12 @@ fn read(
         }));
     }
     let access = access.context("the card is an eMRTD: give --mrz, --doc/--dob/--exp or --can")?;
-    let doc = emrtd::read(&mut card, access, csca, &mut os_random)?;
+    let doc = emrtd::read(
+        &mut card,
+        access,
+        csca,
+        &mut examgate::platform::random::fill,
+    )?;
     if let Some(path) = portrait_out {
         std::fs::write(path, &doc.portrait.image)
             .with_context(|| format!("writing {}", path.display()))?;

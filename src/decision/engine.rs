@@ -12,7 +12,7 @@ use super::evidence::{
 use super::policy::RoomPolicy;
 
 /// The outcome at the door.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
     /// Enter and sit here.
     Admit {
@@ -34,7 +34,7 @@ pub enum Decision {
 }
 
 /// Why a candidate is turned away.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DenyReason {
     /// The ticket is not in this exam's roster.
     NotInRoster,
@@ -52,7 +52,7 @@ pub enum DenyReason {
 }
 
 /// What the kiosk tells a denied candidate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Guidance {
     /// Go to this site, room and seat.
     GoTo(Placement),
@@ -74,7 +74,7 @@ pub enum Severity {
 }
 
 /// Why a candidate needs an invigilator.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ReferReason {
     /// This ticket was already admitted this session: possible impersonation.
     AlreadyAdmitted,

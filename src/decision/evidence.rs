@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// An admission-ticket number (the roster key).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct TicketNumber(pub String);
 
 impl fmt::Debug for TicketNumber {
@@ -21,11 +21,13 @@ impl fmt::Display for TicketNumber {
 }
 
 /// An exam session (one subject at one time), as named in the room package.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SessionId(pub String);
 
 /// An exam site and a room in it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RoomRef {
     /// Site (school) code.
     pub site: String,
@@ -34,7 +36,7 @@ pub struct RoomRef {
 }
 
 /// Where a candidate sits in one session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Placement {
     /// Site and room.
     pub room: RoomRef,
@@ -128,7 +130,7 @@ impl fmt::Debug for DocumentEvidence {
 }
 
 /// The live face capture, reduced to the numbers the decision needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum FaceEvidence {
     /// No usable face after this many tries (none found, or quality issues every time).
     NoUsableFace {

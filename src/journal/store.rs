@@ -147,6 +147,23 @@ impl Journal {
             .map_err(sql(&shown))
     }
 
+    /// This kiosk's events in sequence order (a restarted kiosk resumes its session from them).
+    pub fn rows(&self) -> Result<Vec<StoredRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT kiosk_id, seq, at_ms, kind, payload, prev_hash, hash, signature
+                 FROM events WHERE kiosk_id = ?1 ORDER BY seq",
+            )
+            .map_err(sql(&self.path))?;
+        let rows = stmt
+            .query_map([&self.kiosk_id], stored_row)
+            .map_err(sql(&self.path))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql(&self.path));
+        rows
+    }
+
     /// The last event's sequence number (0 for an empty log).
     pub fn head_seq(&self) -> u64 {
         self.head_seq
@@ -303,6 +320,20 @@ fn head(conn: &Connection, kiosk_id: &str, path: &str) -> Result<(u64, [u8; 32])
     }
 }
 
+/// One `events` row, columns in the order both queries select them.
+fn stored_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+    Ok(StoredRow {
+        kiosk_id: r.get(0)?,
+        seq: r.get(1)?,
+        at_ms: r.get(2)?,
+        kind: r.get(3)?,
+        payload: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+        signature: r.get(7)?,
+    })
+}
+
 /// A log opened for reading: the kiosk it belongs to and its rows.
 #[derive(Debug)]
 pub struct LogFile {
@@ -331,18 +362,7 @@ pub fn read(path: &Path) -> Result<LogFile, Error> {
         )
         .map_err(sql(&shown))?;
     let rows = stmt
-        .query_map([&kiosk_id], |r| {
-            Ok(StoredRow {
-                kiosk_id: r.get(0)?,
-                seq: r.get(1)?,
-                at_ms: r.get(2)?,
-                kind: r.get(3)?,
-                payload: r.get(4)?,
-                prev_hash: r.get(5)?,
-                hash: r.get(6)?,
-                signature: r.get(7)?,
-            })
-        })
+        .query_map([&kiosk_id], stored_row)
         .map_err(sql(&shown))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql(&shown))?;

@@ -319,6 +319,27 @@ impl<'a> Runner<'a> {
         self.journal.head_hash()
     }
 
+    /// Pick up `session` where this kiosk's log left it (nothing, on a first start), then
+    /// log that the session is open. What only the station keeps (incidents, the seal) is
+    /// returned with it.
+    pub fn resume(&mut self, session: &str) -> Result<super::resume::Replayed, RunError> {
+        let rows = self.journal.rows()?;
+        let mut r = super::resume::replay(&rows, session);
+        self.decisions = std::mem::take(&mut r.decisions);
+        self.admitted = std::mem::take(&mut r.admitted);
+        self.outcomes = std::mem::take(&mut r.outcomes);
+        self.referrals = std::mem::take(&mut r.referrals);
+        self.log(
+            super::resume::SESSION_OPENED,
+            json!({
+                "session": session,
+                "resumed_decisions": self.decisions.len(),
+                "unreadable_events": r.unreadable,
+            }),
+        )?;
+        Ok(r)
+    }
+
     /// An invigilator's verdict on a referral: the referral is closed; an admit seats the
     /// candidate.
     pub fn resolved(&mut self, ticket: &TicketNumber, admit_seat: Option<u16>) {
@@ -380,7 +401,9 @@ impl<'a> Runner<'a> {
             Decision::Deny { .. } => "deny",
         };
         // Scores and reasons, never templates or names.
-        let mut payload = json!({ "ticket": ticket.0, "verdict": verdict, "detail": format!("{d:?}"), "face": scores.map(|f| format!("{f:?}")) });
+        // Structured, so a restarted kiosk can replay its session (resume.rs).
+        let mut payload =
+            json!({ "ticket": ticket.0, "verdict": verdict, "decision": d, "face": scores });
         let evidence = match (d, &self.sealer, &self.live_jpeg) {
             (Decision::Refer { .. }, Some(sealer), Some(crop)) => match sealer.seal(crop) {
                 Ok(sealed) => Some(sealed),

@@ -167,6 +167,15 @@ impl<'a> Station<'a> {
         self.mode != Mode::Door
     }
 
+    /// Pick the session up from the log (a restart keeps who is seated, the referrals still
+    /// open, the incidents and the seal) and log that it is open.
+    pub fn resume(&mut self) -> Result<(), RunError> {
+        let r = self.runner.resume(&self.info.session)?;
+        self.incidents = r.incidents;
+        self.sealed = r.sealed;
+        Ok(())
+    }
+
     /// Whether the session is sealed.
     pub fn sealed(&self) -> bool {
         self.sealed

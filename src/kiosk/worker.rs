@@ -115,6 +115,10 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
         };
     });
     let mut station = Station::new(runner, parts.info.clone(), std::mem::take(&mut parts.gate));
+    if let Err(e) = station.resume() {
+        let _ = updates.send(Update::Failed(e.to_string()));
+        return;
+    }
     let _ = updates.send(Update::View(Box::new(station.view())));
     for job in jobs {
         let before = station.runner.decisions.len();

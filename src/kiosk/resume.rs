@@ -1,0 +1,274 @@
+//! A kiosk restarted in the middle of a session (power cut, crash) must not forget who is
+//! already seated: a second entry on the same ticket would be admitted again. The log has
+//! everything: `replay` rebuilds the session's decisions, admissions, open referrals,
+//! incidents and seal from its events. Events belong to the session named by the most recent
+//! `session_opened` before them, so the log of a kiosk that served yesterday's session does
+//! not leak into today's.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::runner::Referral;
+use crate::decision::{Decision, FaceEvidence, ReferReason, TicketNumber};
+use crate::journal::seal::Incident;
+use crate::journal::StoredRow;
+
+/// Kind of the event a kiosk logs when it starts a session.
+pub const SESSION_OPENED: &str = "session_opened";
+
+/// The state of one session as its log left it.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    /// Every decision at the door, in order.
+    pub decisions: Vec<(TicketNumber, Decision)>,
+    /// Seated candidates and their seats.
+    pub admitted: HashMap<TicketNumber, u16>,
+    /// Each ticket's latest outcome (door or invigilator).
+    pub outcomes: HashMap<TicketNumber, Decision>,
+    /// Referrals not yet resolved (their live crops are sealed to the office: not here).
+    pub referrals: Vec<Referral>,
+    /// Incidents recorded.
+    pub incidents: Vec<Incident>,
+    /// Whether the session was sealed.
+    pub sealed: bool,
+    /// Events of the session that could not be read back (named by sequence number).
+    pub unreadable: Vec<u64>,
+}
+
+#[derive(Deserialize)]
+struct Opened {
+    session: String,
+}
+
+#[derive(Deserialize)]
+struct Decided {
+    ticket: String,
+    decision: Decision,
+    face: Option<FaceEvidence>,
+}
+
+#[derive(Deserialize)]
+struct Resolved {
+    ticket: String,
+    verdict: String,
+    seat: Option<u16>,
+}
+
+#[derive(Deserialize)]
+struct Noted {
+    invigilator: String,
+    text: String,
+}
+
+/// The state of `session` from this kiosk's `rows` (in sequence order).
+pub fn replay(rows: &[StoredRow], session: &str) -> Replayed {
+    let mut out = Replayed::default();
+    let mut current: Option<String> = None;
+    for row in rows {
+        let seq = u64::try_from(row.seq).unwrap_or_default();
+        if row.kind == SESSION_OPENED {
+            match serde_json::from_slice::<Opened>(&row.payload) {
+                Ok(o) => current = Some(o.session),
+                Err(_) => out.unreadable.push(seq),
+            }
+            continue;
+        }
+        if current.as_deref() != Some(session) {
+            continue;
+        }
+        let read = match row.kind.as_str() {
+            "decision" => {
+                serde_json::from_slice::<Decided>(&row.payload).map(|d| decided(&mut out, seq, d))
+            }
+            "referral_resolved" => {
+                serde_json::from_slice::<Resolved>(&row.payload).map(|r| resolved(&mut out, r))
+            }
+            "incident" => serde_json::from_slice::<Noted>(&row.payload).map(|n| {
+                out.incidents.push(Incident {
+                    at_ms: row.at_ms,
+                    invigilator: n.invigilator,
+                    text: n.text,
+                })
+            }),
+            "seal" => {
+                out.sealed = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        if read.is_err() {
+            out.unreadable.push(seq);
+        }
+    }
+    out
+}
+
+/// The same changes `Runner::record` made when the decision was taken.
+fn decided(out: &mut Replayed, seq: u64, d: Decided) {
+    let ticket = TicketNumber(d.ticket);
+    match &d.decision {
+        Decision::Admit { seat } => {
+            out.admitted.insert(ticket.clone(), *seat);
+        }
+        Decision::Refer { reasons } => {
+            // A wrong answer sheet turned the admission into this referral.
+            if reasons
+                .iter()
+                .any(|r| matches!(r, ReferReason::PaperMismatch { .. }))
+            {
+                out.admitted.remove(&ticket);
+            }
+            out.referrals.retain(|r| r.ticket != ticket);
+            out.referrals.push(Referral {
+                ticket: ticket.clone(),
+                seq,
+                reasons: reasons.clone(),
+                face: d.face.unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
+                portrait: None,
+                live_jpeg: None,
+            });
+        }
+        Decision::Deny { .. } => {}
+    }
+    out.outcomes.insert(ticket.clone(), d.decision.clone());
+    out.decisions.push((ticket, d.decision));
+}
+
+/// The same changes `Runner::resolved` made.
+fn resolved(out: &mut Replayed, r: Resolved) {
+    let ticket = TicketNumber(r.ticket);
+    out.referrals.retain(|x| x.ticket != ticket);
+    let d = match (r.verdict.as_str(), r.seat) {
+        ("admit", Some(seat)) => {
+            out.admitted.insert(ticket.clone(), seat);
+            Decision::Admit { seat }
+        }
+        _ => Decision::Deny {
+            reason: crate::decision::DenyReason::NotInThisSession,
+            guidance: crate::decision::Guidance::SeeExamOffice,
+        },
+    };
+    out.outcomes.insert(ticket, d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(seq: i64, kind: &str, payload: serde_json::Value) -> StoredRow {
+        StoredRow {
+            kiosk_id: "K".into(),
+            seq,
+            at_ms: seq * 1000,
+            kind: kind.into(),
+            payload: serde_json::to_vec(&payload).expect("json"),
+            prev_hash: vec![],
+            hash: vec![],
+            signature: vec![],
+        }
+    }
+
+    fn decision(seq: i64, ticket: &str, d: &Decision) -> StoredRow {
+        row(
+            seq,
+            "decision",
+            json!({ "ticket": ticket, "verdict": "x", "decision": d, "face": null }),
+        )
+    }
+
+    fn t(s: &str) -> TicketNumber {
+        TicketNumber(s.into())
+    }
+
+    fn refer(reason: ReferReason) -> Decision {
+        Decision::Refer {
+            reasons: vec![reason],
+        }
+    }
+
+    #[test]
+    fn admissions_referrals_and_resolutions_come_back() {
+        let rows = [
+            row(1, SESSION_OPENED, json!({ "session": "maths" })),
+            decision(2, "A", &Decision::Admit { seat: 3 }),
+            decision(3, "B", &refer(ReferReason::NameMismatch)),
+            decision(4, "A", &refer(ReferReason::AlreadyAdmitted)),
+            row(
+                5,
+                "referral_resolved",
+                json!({ "ticket": "B", "referral_seq": 3, "verdict": "admit", "seat": 4, "reason": "x", "invigilator": "T1" }),
+            ),
+            row(
+                6,
+                "incident",
+                json!({ "invigilator": "T1", "ticket": null, "text": "noise" }),
+            ),
+        ];
+        let r = replay(&rows, "maths");
+        assert_eq!(r.admitted, HashMap::from([(t("A"), 3), (t("B"), 4)]));
+        assert_eq!(r.decisions.len(), 3);
+        assert_eq!(r.referrals.len(), 1, "A's duplicate is still open");
+        assert_eq!(r.referrals[0].ticket, t("A"));
+        assert_eq!(r.referrals[0].seq, 4);
+        assert_eq!(r.outcomes.get(&t("B")), Some(&Decision::Admit { seat: 4 }));
+        assert_eq!(r.incidents.len(), 1);
+        assert_eq!(r.incidents[0].at_ms, 6000);
+        assert!(!r.sealed);
+        assert!(r.unreadable.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_answer_sheet_unseats_and_a_seal_is_kept() {
+        let paper = refer(ReferReason::PaperMismatch {
+            ticket: t("Z"),
+            session: crate::decision::SessionId("maths".into()),
+        });
+        let rows = [
+            row(1, SESSION_OPENED, json!({ "session": "maths" })),
+            decision(2, "A", &Decision::Admit { seat: 3 }),
+            decision(3, "A", &paper),
+            row(4, "seal", json!({ "session": "maths" })),
+        ];
+        let r = replay(&rows, "maths");
+        assert!(r.admitted.is_empty());
+        assert!(r.sealed);
+    }
+
+    #[test]
+    fn only_the_named_session_counts() {
+        let rows = [
+            decision(1, "OLD", &Decision::Admit { seat: 9 }), // before any session_opened
+            row(2, SESSION_OPENED, json!({ "session": "chinese" })),
+            decision(3, "A", &Decision::Admit { seat: 1 }),
+            row(4, "seal", json!({ "session": "chinese" })),
+            row(5, SESSION_OPENED, json!({ "session": "maths" })),
+            decision(6, "B", &Decision::Admit { seat: 2 }),
+            row(7, SESSION_OPENED, json!({ "session": "chinese" })),
+            decision(8, "C", &Decision::Admit { seat: 5 }),
+        ];
+        let maths = replay(&rows, "maths");
+        assert_eq!(maths.admitted, HashMap::from([(t("B"), 2)]));
+        assert!(!maths.sealed);
+        let chinese = replay(&rows, "chinese");
+        assert_eq!(chinese.admitted, HashMap::from([(t("A"), 1), (t("C"), 5)]));
+        assert!(chinese.sealed);
+    }
+
+    #[test]
+    fn unreadable_events_are_named_not_fatal() {
+        let rows = [
+            row(1, SESSION_OPENED, json!({ "session": "maths" })),
+            row(
+                2,
+                "decision",
+                json!({ "ticket": "A", "verdict": "admit", "detail": "Admit { seat: 3 }" }),
+            ),
+            decision(3, "B", &Decision::Admit { seat: 4 }),
+        ];
+        let r = replay(&rows, "maths");
+        assert_eq!(r.unreadable, vec![2]);
+        assert_eq!(r.admitted, HashMap::from([(t("B"), 4)]));
+    }
+}

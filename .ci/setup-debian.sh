@@ -9,6 +9,7 @@ pkgs=(ca-certificates curl gcc g++ pkg-config   # g++: libFuzzer for the fuzz ta
       libpcsclite-dev pcscd      # the pcsc crate links libpcsclite; pcscd serves real readers
       libopenjp2-tools           # opj_compress: the tests make JPEG 2000 portraits with it
       libfontconfig1-dev libfreetype-dev   # slint finds the screen fonts through fontconfig
+      libclang1-14               # nokhwa's V4L2 bindings are generated with bindgen at build time
       fonts-wqy-microhei)        # a CJK font: without one the Chinese screens render blank
 if [ "${1:-}" = --card-tests ]; then
   # The virtual reader and passport of ../shared/tools (card-testing.md): never on a kiosk.

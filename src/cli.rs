@@ -8,8 +8,10 @@ pub mod demo;
 pub mod demo_data;
 pub mod face;
 pub mod keys;
+pub mod kiosk;
 pub mod log;
 pub mod package;
+pub mod screen;
 
 use std::path::PathBuf;
 

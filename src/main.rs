@@ -51,6 +51,8 @@ enum Command {
     DemoData(cli::demo_data::DemoDataArgs),
     /// The kiosk with the built-in demo exam and simulated devices.
     Demo(cli::demo::DemoArgs),
+    /// The kiosk at the door with its real card reader and camera.
+    Kiosk(cli::kiosk::KioskArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Package { command } => cli::package::run(command),
         Command::DemoData(args) => cli::demo_data::run(args),
         Command::Demo(args) => cli::demo::run(args),
+        Command::Kiosk(args) => cli::kiosk::run(args),
     };
     match result {
         Ok(code) => code,

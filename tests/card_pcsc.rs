@@ -11,6 +11,8 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
+
+use common::cards::{enabled, insert};
 use std::sync::{Mutex, MutexGuard};
 
 use examgate::card::emrtd::{self, Access, Protocol};
@@ -26,43 +28,9 @@ const SLOT1: &str = "Virtual PCD 00 01";
 const SPECIMEN: &str =
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
 
-/// Whether the virtual-card environment is up (`.ci/test` sets this after starting it).
-/// Without it each test says so and passes vacuously; CI always sets it.
-fn enabled() -> bool {
-    let on = std::env::var_os("EXAMGATE_CARD_TESTS").is_some();
-    if !on {
-        eprintln!("EXAMGATE_CARD_TESTS is not set: skipping a PC/SC test (run .ci/test)");
-    }
-    on
-}
-
 fn turn() -> MutexGuard<'static, ()> {
     static TURN: Mutex<()> = Mutex::new(());
     TURN.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn tools() -> PathBuf {
-    common::root().join("../shared/tools")
-}
-
-fn vcard_dir() -> PathBuf {
-    std::env::var_os("VCARD_DIR")
-        .map_or_else(|| PathBuf::from("/tmp/virtual-card-env"), PathBuf::from)
-}
-
-/// Put a card made with `args` into `slot` (replacing what is there).
-fn insert(slot: u8, args: &[&str]) {
-    let out = Command::new(tools().join("virtual-card-env.sh"))
-        .args(["start", "--slot", &slot.to_string()])
-        .args(args)
-        .output()
-        .expect("virtual-card-env.sh runs");
-    assert!(
-        out.status.success(),
-        "virtual-card-env.sh start {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The test PKI the virtual card signs with (created by its first start).
@@ -255,9 +223,7 @@ impl<T: Transport> Transport for Puller<T> {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         self.sent += 1;
         if self.sent == self.after {
-            let pid =
-                std::fs::read_to_string(vcard_dir().join("vicc0.pid")).expect("card pid file");
-            let _ = Command::new("kill").arg(pid.trim()).status();
+            common::cards::remove(0);
             std::thread::sleep(std::time::Duration::from_millis(300));
         }
         self.inner.transmit(apdu)
@@ -436,8 +402,7 @@ fn events_report_presence_and_removal_waits_cancel_and_a_reset_card_reconnects()
         "{first:?}"
     );
     // The card leaves (its process ends): Removed; a new one comes: Present.
-    let pid = std::fs::read_to_string(vcard_dir().join("vicc0.pid")).expect("card pid file");
-    let _ = Command::new("kill").arg(pid.trim()).status();
+    common::cards::remove(0);
     let wait_for = |readers: &mut Readers, present: bool| {
         let mut seen = Vec::new();
         for _ in 0..20 {

@@ -42,7 +42,7 @@ pub struct DoorBench {
 pub fn run(args: DoorBench) -> anyhow::Result<ExitCode> {
     let models = super::models_dir(args.models.clone());
     let work = std::env::temp_dir().join(format!("examgate-bench-door-{}", std::process::id()));
-    let screen = Headless::install(super::demo::WIDTH, super::demo::HEIGHT)?;
+    let screen = Headless::install(super::screen::WIDTH, super::screen::HEIGHT)?;
 
     // Cold start, as the kiosk boots on exam day: models, the signed package, the roster,
     // the log, the window's first frame. The package itself is the office's work (not timed).

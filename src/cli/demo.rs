@@ -3,20 +3,17 @@
 //! `--screenshots DIR` renders every screen it passes through to PNG with the software
 //! renderer (no display needed).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
-use examgate::decision::{Decision, TicketNumber};
 use examgate::kiosk::demo::{self, Stage, Step};
 use examgate::kiosk::station::Command;
-use examgate::kiosk::worker::{self, Job, Update};
-use examgate::ui::{self, headless::Headless, AppWindow, Language, Screenful};
-use slint::ComponentHandle;
+use examgate::kiosk::worker::{self, Job};
+use examgate::ui::Language;
 
 /// Options of `demo`.
 #[derive(Args)]
@@ -34,7 +31,7 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR")]
     screenshots: Option<PathBuf>,
     /// Screen language: zh (default) or en.
-    #[arg(long, default_value = "zh", value_parser = parse_language)]
+    #[arg(long, default_value = "zh", value_parser = super::screen::parse_language)]
     lang: Language,
     /// Where the demo exam, its packages and the kiosk log are made (default: a new
     /// directory under the system temp dir).
@@ -47,15 +44,6 @@ pub struct DemoArgs {
     #[arg(long)]
     exit_when_done: bool,
 }
-
-fn parse_language(text: &str) -> Result<Language, String> {
-    Language::parse(text).ok_or_else(|| format!("{text:?}: the languages are zh and en"))
-}
-
-/// Screen size of the kiosk panel the screens are laid out for.
-pub const WIDTH: u32 = 1280;
-/// Height.
-pub const HEIGHT: u32 = 800;
 
 /// Run the demo.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -80,14 +68,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let stage = demo.stage;
     let (jobs, updates, handle) = worker::spawn(demo.parts);
 
-    let display =
-        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let display = std::env::var_os("DISPLAY").is_some();
     let screenshots = match (&args.screenshots, args.headless, display) {
         (Some(dir), _, _) => Some(dir.clone()),
         (None, false, false) => {
             let dir = work.join("screenshots");
             println!(
-                "no display (DISPLAY and WAYLAND_DISPLAY are unset): running without a window, screens go to {}",
+                "no X display (DISPLAY is unset): running without a window, screens go to {}",
                 dir.display()
             );
             Some(dir)
@@ -96,23 +83,18 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let failed = if let Some(dir) = screenshots {
         let script = play(stage.clone(), jobs, 0, false);
-        let r = render_all(&dir, args.lang, updates);
+        let r = super::screen::render_all(&dir, args.lang, updates);
         let _ = script.join();
         r?
     } else if args.headless {
         let script = play(stage.clone(), jobs, 0, false);
-        let r = print_all(updates);
+        let r = super::screen::print_all(updates, false);
         let _ = script.join();
         r
     } else {
-        window(
-            &stage,
-            jobs,
-            updates,
-            args.lang,
-            args.pace,
-            !args.exit_when_done,
-        )?
+        // The script thread ends when its sends fail after the window closes.
+        let _script = play(stage.clone(), jobs.clone(), args.pace, !args.exit_when_done);
+        super::screen::window(jobs, updates, args.lang)?
     };
     let _ = handle.join();
     if let Some(why) = failed {
@@ -126,14 +108,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         stage.kiosk_public
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn describe(t: &TicketNumber, d: &Decision) -> String {
-    match d {
-        Decision::Admit { seat } => format!("  {t}: ADMIT, seat {seat}"),
-        Decision::Refer { reasons } => format!("  {t}: REFER, {reasons:?}"),
-        Decision::Deny { reason, guidance } => format!("  {t}: DENY, {reason:?}, {guidance:?}"),
-    }
 }
 
 /// Send the script's jobs from a thread; `pace_ms` between steps. With `keep_time`, the
@@ -183,116 +157,4 @@ fn play(
             }
         }
     })
-}
-
-fn print_all(updates: Receiver<Update>) -> Option<String> {
-    for u in updates {
-        match u {
-            Update::Decision(t, d, _) => println!("{}", describe(&t, &d)),
-            Update::Failed(why) => return Some(why),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn render_all(
-    dir: &Path,
-    lang: Language,
-    updates: Receiver<Update>,
-) -> anyhow::Result<Option<String>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let screen = Headless::install(WIDTH, HEIGHT)?;
-    let ui = AppWindow::new()?;
-    ui.show()?;
-    ui::set_language(&ui, lang);
-    let mut state = Screenful::default();
-    let (mut last, mut n) = (String::new(), 0);
-    for u in updates {
-        match &u {
-            Update::Decision(t, d, _) => println!("{}", describe(t, d)),
-            Update::Failed(why) => return Ok(Some(why.clone())),
-            _ => {}
-        }
-        if !state.apply(&u) {
-            continue;
-        }
-        let sig = state.signature();
-        if sig == last {
-            continue;
-        }
-        last = sig;
-        ui::show(&ui, &state.view);
-        n += 1;
-        let file = dir.join(format!(
-            "{n:02}-{}-{}.png",
-            state.view.screen.name(),
-            lang.code()
-        ));
-        screen
-            .render()
-            .save(&file)
-            .with_context(|| format!("writing {}", file.display()))?;
-    }
-    println!("wrote {n} screenshots to {}", dir.display());
-    Ok(None)
-}
-
-fn window(
-    stage: &Stage,
-    jobs: Sender<Job>,
-    updates: Receiver<Update>,
-    lang: Language,
-    pace: u64,
-    stay: bool,
-) -> anyhow::Result<Option<String>> {
-    let ui = AppWindow::new()?;
-    ui::set_language(&ui, lang);
-    let send = jobs.clone();
-    ui::connect(&ui, move |c| {
-        let _ = send.send(Job::Command(c));
-    });
-    let script = play(stage.clone(), jobs.clone(), pace, stay);
-    let weak = ui.as_weak();
-    let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
-    let failed_in = failed.clone();
-    let mut state = Screenful::default();
-    let timer = slint::Timer::default();
-    timer.start(
-        slint::TimerMode::Repeated,
-        Duration::from_millis(40),
-        move || {
-            let Some(ui) = weak.upgrade() else { return };
-            let mut changed = false;
-            loop {
-                let u = match updates.try_recv() {
-                    Ok(u) => u,
-                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                        // The worker is done (the script ended with --exit-when-done).
-                        let _ = slint::quit_event_loop();
-                        break;
-                    }
-                };
-                match &u {
-                    Update::Decision(t, d, _) => println!("{}", describe(t, d)),
-                    Update::Failed(why) => {
-                        *failed_in.borrow_mut() = Some(why.clone());
-                        let _ = slint::quit_event_loop();
-                    }
-                    _ => {}
-                }
-                changed |= state.apply(&u);
-            }
-            if changed {
-                ui::show(&ui, &state.view);
-            }
-        },
-    );
-    ui.run()?;
-    let _ = jobs.send(Job::Quit);
-    drop(jobs);
-    drop(script); // the script thread ends when its sends fail
-    let why = failed.borrow_mut().take();
-    Ok(why)
 }

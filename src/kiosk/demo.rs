@@ -13,16 +13,14 @@ use image::RgbImage;
 
 use super::devices::{EmulatedReader, ReplayCamera};
 use super::door::{Device, Timeouts};
-use super::roster::{Roster, Thresholds};
-use super::station::{Command, IncidentKind, RoomInfo};
+use super::station::{Command, IncidentKind};
 use super::worker::{Job, Parts};
 use crate::card::emulated::{Document, EmulatedPassport};
 use crate::card::mrz;
 use crate::card::pace::{Curve, PaceInfo};
 use crate::face::{FaceEngine, ModelKind};
-use crate::invigilator::{LockoutPolicy, PinGate};
 use crate::journal::actions::ReasonCode;
-use crate::journal::evidence::{generate_office_keypair, EvidenceSealer};
+use crate::journal::evidence::generate_office_keypair;
 use crate::journal::Journal;
 use crate::package::build::{self, InputPaths, OfficeMaterial};
 use crate::package::{enrol, open};
@@ -313,16 +311,13 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
         None,
         clock.now_utc_ms(),
     )?;
-    let roster = Roster::new(&package, "chinese", Thresholds::default())?;
-    let p = &package.package;
-    let session = &p.sessions[0];
-    let csca = p
-        .csca
-        .iter()
-        .map(|c| <base64ct::Base64 as base64ct::Encoding>::decode_vec(c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("the demo package's CSCA list: {e}"))?;
-    let reader = EmulatedReader::new(csca);
+    let session = super::setup::pick_session(
+        &package.package.sessions,
+        Some("chinese"),
+        open::local_time(clock.now_utc_ms(), offset()),
+    )?;
+    let room = super::setup::Room::new(&package, session, "K-S01-R101", work.join("export"))?;
+    let reader = EmulatedReader::new(room.csca);
     let card = reader.card.clone();
     let camera = ReplayCamera::default();
     let scene = camera.scene.clone();
@@ -330,29 +325,6 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
     let kiosk_public = crate::platform::keystore::hex(kiosk.verifying_key().as_bytes());
     let log = work.join("kiosk-log.db");
     let journal = Journal::open(&log, "K-S01-R101", &kiosk.verifying_key())?;
-    let info = RoomInfo {
-        room: format!("{} · {}  {}", p.site, p.room, p.site_name),
-        subject: session.subject.clone(),
-        session: session.id.clone(),
-        seats: p.seats,
-        late_cutoff: session.late_cutoff,
-        people: p
-            .invigilators
-            .iter()
-            .map(|i| (i.id.clone(), i.name.clone()))
-            .collect(),
-        export_dir: work.join("export"),
-        kiosk_id: "K-S01-R101".into(),
-    };
-    let gate = PinGate::new(
-        LockoutPolicy::default(),
-        p.invigilators
-            .iter()
-            .map(|i| (i.id.clone(), i.pin_hash.clone())),
-    );
-    let sealer = crate::platform::keystore::parse_hex32(&p.office_evidence_key, "evidence key")
-        .ok()
-        .map(|k| EvidenceSealer::new(*k));
     Ok(Demo {
         stage: Stage {
             passports,
@@ -364,7 +336,7 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
             kiosk_public,
         },
         parts: Parts {
-            roster,
+            roster: room.roster,
             engine,
             journal,
             keys: Box::new(kiosk),
@@ -372,9 +344,9 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
             offset: offset(),
             reader: Box::new(reader),
             camera: Box::new(camera),
-            info,
-            gate,
-            sealer,
+            info: room.info,
+            gate: room.gate,
+            sealer: Some(room.sealer),
             timeouts: Timeouts::default(),
         },
     })

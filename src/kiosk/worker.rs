@@ -82,12 +82,19 @@ pub struct Parts {
 /// Start the worker; jobs go in, updates come out.
 pub fn spawn(parts: Parts) -> (Sender<Job>, Receiver<Update>, JoinHandle<()>) {
     let (jobs, job_rx) = channel::<Job>();
+    let (updates, handle) = spawn_on(parts, job_rx);
+    (jobs, updates, handle)
+}
+
+/// Start the worker on an existing job channel (its senders already given to the device
+/// watchers, which need them before the worker owns the devices).
+pub fn spawn_on(parts: Parts, jobs: Receiver<Job>) -> (Receiver<Update>, JoinHandle<()>) {
     let (updates, update_rx) = channel::<Update>();
     let handle = std::thread::Builder::new()
         .name("examgate-door".into())
-        .spawn(move || run(parts, job_rx, updates))
+        .spawn(move || run(parts, jobs, updates))
         .expect("the OS starts a thread");
-    (jobs, update_rx, handle)
+    (update_rx, handle)
 }
 
 /// The worker's loop, on the calling thread (the worker thread, or a benchmark).

@@ -2,6 +2,7 @@
 //! set are, and one engine per test binary.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod cards;
 pub mod packages;
 
 use std::path::PathBuf;

@@ -17,9 +17,15 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 pub fn keys(dir: &Path) -> PathBuf {
+    keys_with_kiosks(dir, &[])
+}
+
+/// The office keys and a signing key per kiosk id (`kiosk-<id>.key`) in `dir`.
+pub fn keys_with_kiosks(dir: &Path, kiosks: &[&str]) -> PathBuf {
     let out = examgate()
         .args(["keys", "gen", "--out"])
         .arg(dir)
+        .args(kiosks.iter().flat_map(|k| ["--kiosk", k]))
         .output()
         .expect("keys gen runs");
     assert!(

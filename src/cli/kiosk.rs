@@ -1,0 +1,209 @@
+//! `examgate kiosk --package DIR --config FILE`: the kiosk at the door with its real devices.
+//! Opens the room package as on exam day (signature, room, validity), picks the session,
+//! opens the signed log, then runs the door with the PC/SC reader and the camera on their
+//! own threads, a one-second clock tick, and the screen: the window, or with `--headless`
+//! decisions and screen changes printed, or with `--screenshots DIR` every screen rendered.
+//! Without a window, lines on standard input are what a USB barcode scanner types (ticket
+//! numbers, answer-sheet labels); end of input stops the kiosk.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use examgate::kiosk::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
+use examgate::kiosk::card_reader::{self, PcscDocuments};
+use examgate::kiosk::config::{CameraSource, KioskConfig, ScreenLanguage};
+use examgate::kiosk::devices::DirectoryFrames;
+use examgate::kiosk::door::{Device, Timeouts};
+use examgate::kiosk::setup::{pick_session, Room};
+use examgate::kiosk::station::Command;
+use examgate::kiosk::v4l_camera::V4lCamera;
+use examgate::kiosk::worker::{self, Job, Parts};
+use examgate::package::open;
+use examgate::platform::clock::{Clock, SystemClock};
+use examgate::platform::keystore::{KeyStore, SeedKeyStore};
+use examgate::ui::Language;
+
+/// Options of `kiosk`.
+#[derive(Args)]
+pub struct KioskArgs {
+    /// The room's package directory (from `package build`).
+    #[arg(long, value_name = "DIR")]
+    package: PathBuf,
+    /// The kiosk's configuration (kiosk.toml).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// No window: print decisions and screen changes; read scanner lines from stdin.
+    #[arg(long)]
+    headless: bool,
+    /// No window: write a PNG of every screen to DIR; read scanner lines from stdin.
+    #[arg(long, value_name = "DIR")]
+    screenshots: Option<PathBuf>,
+}
+
+/// Run the kiosk until its window closes or its input ends.
+pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
+    let config = KioskConfig::load(&args.config)?;
+    let office_text = std::fs::read_to_string(&config.office_key)
+        .with_context(|| format!("reading the office key {}", config.office_key.display()))?;
+    let office = examgate::platform::keystore::parse_public_key(
+        office_text.trim(),
+        &config.office_key.display().to_string(),
+    )?;
+    let clock = Arc::new(SystemClock);
+    let package = open::open(
+        &args.package,
+        &office,
+        Some(&config.room),
+        clock.now_utc_ms(),
+    )
+    .with_context(|| format!("opening the room package {}", args.package.display()))?;
+    let offset = package.package.utc_offset.parse().map_err(|_| {
+        anyhow::anyhow!("the package's utc_offset {:?}", package.package.utc_offset)
+    })?;
+    let now = open::local_time(clock.now_utc_ms(), offset);
+    let session = pick_session(&package.package.sessions, config.session.as_deref(), now)?;
+    let room = Room::new(
+        &package,
+        session,
+        &config.kiosk_id,
+        config.export_dir.clone(),
+    )?;
+    println!(
+        "examgate kiosk {}: {} {}/{}, session {} ({}), {} candidates",
+        config.kiosk_id,
+        package.package.exam,
+        config.room.site,
+        config.room.room,
+        session.id,
+        session.subject,
+        room.roster.seated()
+    );
+    let keys = SeedKeyStore::from_file(&config.kiosk_key)?;
+    let journal =
+        examgate::journal::Journal::open(&config.log, &config.kiosk_id, &keys.verifying_key())
+            .with_context(|| format!("opening the log {}", config.log.display()))?;
+    let engine = Arc::new(super::face::load_engine(&config.models)?);
+
+    let (jobs, job_rx) = channel::<Job>();
+    let camera = start_camera(&config.camera, jobs.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader_thread = {
+        let (jobs, stop, wanted) = (jobs.clone(), stop.clone(), config.reader.clone());
+        std::thread::Builder::new()
+            .name("examgate-reader".into())
+            .spawn(move || {
+                card_reader::watch(wanted, stop, |c| jobs.send(Job::Command(c)).is_ok())
+            })?
+    };
+    let ticker = {
+        let (jobs, stop) = (jobs.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("examgate-tick".into())
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_secs(1));
+                    if jobs.send(Job::Command(Command::Tick)).is_err() {
+                        return;
+                    }
+                }
+            })?
+    };
+    let parts = Parts {
+        roster: room.roster,
+        engine,
+        journal,
+        keys: Box::new(keys),
+        clock,
+        offset,
+        reader: Box::new(PcscDocuments::new(config.reader.clone(), room.csca)),
+        camera: Box::new(camera),
+        info: room.info,
+        gate: room.gate,
+        sealer: Some(room.sealer),
+        timeouts: Timeouts::default(),
+    };
+    let (updates, worker) = worker::spawn_on(parts, job_rx);
+    let lang = match config.language {
+        ScreenLanguage::Chinese => Language::Chinese,
+        ScreenLanguage::English => Language::English,
+    };
+    let failed = match (&args.screenshots, args.headless) {
+        (Some(dir), _) => {
+            scanner_from_stdin(jobs);
+            super::screen::render_all(dir, lang, updates)?
+        }
+        (None, true) => {
+            scanner_from_stdin(jobs);
+            super::screen::print_all(updates, true)
+        }
+        (None, false) => super::screen::window(jobs, updates, lang)?,
+    };
+    stop.store(true, Ordering::SeqCst);
+    let _ = worker.join();
+    let _ = reader_thread.join();
+    let _ = ticker.join();
+    if let Some(why) = failed {
+        eprintln!("examgate kiosk: stopped: {why}");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "examgate kiosk: stopped; the log is {}",
+        config.log.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The camera's capture thread; its losses and returns go to the door.
+fn start_camera(source: &CameraSource, jobs: Sender<Job>) -> LiveCamera {
+    let open: Opener = match source.clone() {
+        CameraSource::Device {
+            index,
+            width,
+            height,
+        } => Box::new(move || {
+            V4lCamera::open(index, width, height).map(|c| Box::new(c) as Box<dyn Grab>)
+        }),
+        CameraSource::Directory(dir) => {
+            Box::new(move || DirectoryFrames::open(&dir).map(|d| Box::new(d) as Box<dyn Grab>))
+        }
+    };
+    let watcher: Watcher = Box::new(move |up, why| {
+        if !up {
+            eprintln!("examgate kiosk: {why}");
+        }
+        let c = if up {
+            Command::DeviceBack(Device::Camera)
+        } else {
+            Command::DeviceLost(Device::Camera)
+        };
+        jobs.send(Job::Command(c)).is_ok()
+    });
+    LiveCamera::start(open, watcher, Pace::default())
+}
+
+/// Standard input as the barcode scanner: each line is a scan; the end stops the kiosk.
+fn scanner_from_stdin(jobs: Sender<Job>) {
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if jobs
+                .send(Job::Command(Command::Scan(line.to_string())))
+                .is_err()
+            {
+                return;
+            }
+        }
+        let _ = jobs.send(Job::Quit);
+    });
+}

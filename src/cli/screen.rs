@@ -1,0 +1,157 @@
+//! Where a running kiosk's updates go, shared by `demo` and `kiosk`: printed (no window),
+//! rendered to PNG files with the software renderer (no display needed), or shown in the
+//! real window with its touches sent back as commands.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+use anyhow::Context;
+use examgate::decision::{Decision, TicketNumber};
+use examgate::kiosk::worker::{Job, Update};
+use examgate::ui::{self, headless::Headless, AppWindow, Language, Screenful};
+use slint::ComponentHandle;
+
+/// Screen size of the kiosk panel the screens are laid out for.
+pub const WIDTH: u32 = 1280;
+/// Height.
+pub const HEIGHT: u32 = 800;
+
+/// `--lang`: zh or en.
+pub fn parse_language(text: &str) -> Result<Language, String> {
+    Language::parse(text).ok_or_else(|| format!("{text:?}: the languages are zh and en"))
+}
+
+/// One decision as a line.
+pub fn describe(t: &TicketNumber, d: &Decision) -> String {
+    match d {
+        Decision::Admit { seat } => format!("  {t}: ADMIT, seat {seat}"),
+        Decision::Refer { reasons } => format!("  {t}: REFER, {reasons:?}"),
+        Decision::Deny { reason, guidance } => format!("  {t}: DENY, {reason:?}, {guidance:?}"),
+    }
+}
+
+/// Print each decision (and, with `screens`, each change of screen or of missing devices)
+/// until the worker stops; `Some(why)` when it stopped on an error.
+pub fn print_all(updates: Receiver<Update>, screens: bool) -> Option<String> {
+    let mut state = Screenful::default();
+    let mut last = String::new();
+    for u in updates {
+        match &u {
+            Update::Decision(t, d, _) => println!("{}", describe(t, d)),
+            Update::Failed(why) => return Some(why.clone()),
+            _ => {}
+        }
+        if screens && state.apply(&u) {
+            let v = &state.view;
+            let mut line = format!("screen {}", v.screen.name());
+            if !v.missing.is_empty() {
+                line += &format!(" (missing: {:?})", v.missing);
+            }
+            if line != last {
+                println!("{line}");
+                last = line;
+            }
+        }
+    }
+    None
+}
+
+/// Render every distinct screen to `dir` as `NN-<screen>-<lang>.png`.
+pub fn render_all(
+    dir: &Path,
+    lang: Language,
+    updates: Receiver<Update>,
+) -> anyhow::Result<Option<String>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let screen = Headless::install(WIDTH, HEIGHT)?;
+    let ui = AppWindow::new()?;
+    ui.show()?;
+    ui::set_language(&ui, lang);
+    let mut state = Screenful::default();
+    let (mut last, mut n) = (String::new(), 0);
+    for u in updates {
+        match &u {
+            Update::Decision(t, d, _) => println!("{}", describe(t, d)),
+            Update::Failed(why) => return Ok(Some(why.clone())),
+            _ => {}
+        }
+        if !state.apply(&u) {
+            continue;
+        }
+        let sig = state.signature();
+        if sig == last {
+            continue;
+        }
+        last = sig;
+        ui::show(&ui, &state.view);
+        n += 1;
+        let file = dir.join(format!(
+            "{n:02}-{}-{}.png",
+            state.view.screen.name(),
+            lang.code()
+        ));
+        screen
+            .render()
+            .save(&file)
+            .with_context(|| format!("writing {}", file.display()))?;
+        println!("screen {} -> {}", state.view.screen.name(), file.display());
+    }
+    println!("wrote {n} screenshots to {}", dir.display());
+    Ok(None)
+}
+
+/// The kiosk in its window until it is closed (or the worker ends); touches and scanner
+/// keystrokes go to `jobs`. `Some(why)` when the worker stopped on an error.
+pub fn window(
+    jobs: Sender<Job>,
+    updates: Receiver<Update>,
+    lang: Language,
+) -> anyhow::Result<Option<String>> {
+    let ui = AppWindow::new()?;
+    ui::set_language(&ui, lang);
+    let send = jobs.clone();
+    ui::connect(&ui, move |c| {
+        let _ = send.send(Job::Command(c));
+    });
+    let weak = ui.as_weak();
+    let failed = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let failed_in = failed.clone();
+    let mut state = Screenful::default();
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(40),
+        move || {
+            let Some(ui) = weak.upgrade() else { return };
+            let mut changed = false;
+            loop {
+                let u = match updates.try_recv() {
+                    Ok(u) => u,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        // The worker is done (a script ended with --exit-when-done).
+                        let _ = slint::quit_event_loop();
+                        break;
+                    }
+                };
+                match &u {
+                    Update::Decision(t, d, _) => println!("{}", describe(t, d)),
+                    Update::Failed(why) => {
+                        *failed_in.borrow_mut() = Some(why.clone());
+                        let _ = slint::quit_event_loop();
+                    }
+                    _ => {}
+                }
+                changed |= state.apply(&u);
+            }
+            if changed {
+                ui::show(&ui, &state.view);
+            }
+        },
+    );
+    ui.run()?;
+    let _ = jobs.send(Job::Quit);
+    let why = failed.borrow_mut().take();
+    Ok(why)
+}

@@ -1,0 +1,406 @@
+//! `examgate kiosk --package DIR --config FILE` as installed at a door: a room package built
+//! by `package build` for an exam happening now, the kiosk's own key and configuration, the
+//! real pcscd with a virtual passport on "Virtual PCD 00 01" (`../shared/tools`), camera
+//! frames from a directory (no camera can exist here), ticket numbers typed on standard input
+//! as a USB barcode scanner types them, and a kill -9 in the middle of the session. Also: a
+//! camera lost and back at the door; a kiosk with no camera and no reader on the
+//! device-error screen, still running; bad configurations and packages refused with the
+//! reason and nothing written.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use examgate::platform::clock::{Clock, Stopwatch};
+
+use common::packages::{build, examgate, scratch};
+
+const SLOT: u8 = 1;
+const READER: &str = "Virtual PCD 00 01";
+const TICKET: &str = "2027090001";
+
+/// The candidate's passport on the reader (the holder's second photo on the chip).
+fn put_passport() {
+    let photo = common::sample("obama2.jpg");
+    common::cards::insert(
+        SLOT,
+        &[
+            "--doc",
+            "AB1234567",
+            "--dob",
+            "110804",
+            "--exp",
+            "310415",
+            "--surname",
+            "OBAMA",
+            "--given",
+            "BARACK",
+            "--photo",
+            photo.to_str().expect("utf-8 path"),
+        ],
+    );
+}
+
+/// Take the card off the reader and give pcscd time to notice.
+fn take_passport() {
+    common::cards::remove(SLOT);
+    std::thread::sleep(Duration::from_millis(700));
+}
+
+/// An exam whose session is on now: the offset is chosen so that exam-local time is 08:40
+/// (entry opened 08:30, start 09:00), whatever the machine's clock says.
+fn exam_toml() -> String {
+    // The kiosk reads the same system clock.
+    let secs = examgate::platform::clock::SystemClock
+        .now_utc_ms()
+        .div_euclid(1000);
+    let mut offset = 8 * 60 + 40 - secs.rem_euclid(86_400) / 60;
+    if offset >= 12 * 60 {
+        offset -= 24 * 60;
+    }
+    if offset < -12 * 60 {
+        offset += 24 * 60;
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let date = chrono::DateTime::from_timestamp(secs + offset * 60, 0)
+        .expect("a representable time")
+        .date_naive();
+    format!(
+        r#"name = "Kiosk test exam"
+utc_offset = "{sign}{:02}:{:02}"
+
+[[session]]
+id = "maths"
+subject = "Maths"
+date = {date}
+entry_opens = "08:30"
+start = "09:00"
+end = "11:30"
+
+[[site]]
+id = "S01"
+name = "Test School"
+rooms = [{{ id = "R101", seats = 30 }}]
+"#,
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
+}
+
+/// Keys, inputs and the built packages in `dir`; returns the R101 package directory.
+fn exam(dir: &Path) -> PathBuf {
+    let keys = common::packages::keys_with_kiosks(&dir.join("keys"), &["K-T1"]);
+    let inp = dir.join("inputs");
+    std::fs::create_dir_all(inp.join("photos")).expect("photos");
+    std::fs::create_dir_all(inp.join("csca")).expect("csca");
+    std::fs::write(inp.join("exam.toml"), exam_toml()).expect("exam.toml");
+    std::fs::write(
+        inp.join("candidates.csv"),
+        "ticket,name,sex,birth_date,doc_type,doc_number,doc_expiry,can,card_uid,photo,maths_site,maths_room,maths_seat\n\
+         2027090001,\"OBAMA, BARACK\",M,2011-08-04,passport,AB1234567,2031-04-15,,,obama.jpg,S01,R101,7\n\
+         2027090002,Joe Biden,M,2011-11-20,none,,,,,biden.jpg,S01,R101,8\n",
+    )
+    .expect("candidates.csv");
+    std::fs::write(
+        inp.join("invigilators.csv"),
+        "id,name,rooms,pin\nT001,Teacher,S01/R101,480613\nT002,Second,S01/R101,905127\n",
+    )
+    .expect("invigilators.csv");
+    for p in ["obama.jpg", "biden.jpg"] {
+        std::fs::copy(common::sample(p), inp.join("photos").join(p)).expect("photo");
+    }
+    // The virtual passports' test CSCA when the card environment made one; else the
+    // example CSCA (the tests without a card never read a chip).
+    let vicc = Path::new("/tmp/vicc-passport-pki/csca.pem");
+    let csca = if vicc.is_file() {
+        vicc.to_path_buf()
+    } else {
+        common::packages::examples().join("csca/example-csca.pem")
+    };
+    std::fs::copy(csca, inp.join("csca/csca.pem")).expect("csca");
+    let built = build(&inp, &keys, &dir.join("packages"), &[]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    dir.join("packages/S01/R101")
+}
+
+/// A kiosk.toml in `dir` with `camera` and `reader` sections as given.
+fn config(dir: &Path, room: &str, camera: &str, reader: &str) -> PathBuf {
+    let path = dir.join("kiosk.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "kiosk_id = \"K-T1\"\nroom = \"{room}\"\noffice_key = \"keys/office-sign.pub\"\n\
+             kiosk_key = \"keys/kiosk-K-T1.key\"\nlog = \"kiosk-log.db\"\nexport_dir = \"export\"\n\
+             models = \"{}\"\nlanguage = \"en\"\n\n[camera]\n{camera}\n\n[reader]\n{reader}\n",
+            common::models_dir().display()
+        ),
+    )
+    .expect("kiosk.toml");
+    path
+}
+
+/// The exam, and a kiosk at S01/R101 on the test reader whose camera sees the candidate's
+/// live photo: (package, configuration, the one frame file).
+fn door(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let package = exam(dir);
+    let frames = dir.join("frames");
+    std::fs::create_dir_all(&frames).expect("frames dir");
+    let frame = frames.join("live.jpg");
+    std::fs::copy(common::sample("obama3.jpg"), &frame).expect("frame");
+    let config = config(
+        dir,
+        "S01/R101",
+        "directory = \"frames\"",
+        &format!("name = \"{READER}\""),
+    );
+    (package, config, frame)
+}
+
+/// A running `examgate kiosk --headless`: its input (the scanner) and its output lines.
+struct Kiosk {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Kiosk {
+    fn start(package: &Path, config: &Path) -> Kiosk {
+        let mut child = examgate()
+            .arg("kiosk")
+            .arg("--package")
+            .arg(package)
+            .arg("--config")
+            .arg(config)
+            .arg("--headless")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("examgate kiosk starts");
+        let (tx, lines) = channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Kiosk {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait up to `secs` for a line containing `want`; the line.
+    fn expect(&mut self, want: &str, secs: u64) -> String {
+        self.expect_all(&[want], secs)
+    }
+
+    /// Wait up to `secs` for a line containing each of `wanted`; the line.
+    fn expect_all(&mut self, wanted: &[&str], secs: u64) -> String {
+        let waited = Stopwatch::start();
+        loop {
+            let left = Duration::from_secs(secs).saturating_sub(waited.elapsed());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if wanted.iter().all(|w| line.contains(w)) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {wanted:?} within {secs} s; the kiosk said:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The scanner reads `code`.
+    fn scan(&mut self, code: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{code}").expect("the kiosk reads its input");
+    }
+
+    /// End of input: the kiosk stops by itself; its exit status.
+    fn finish(mut self) -> (bool, Vec<String>) {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("the kiosk exits");
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.extend(self.lines.try_iter());
+        (status.success(), seen)
+    }
+}
+
+impl Drop for Kiosk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn verify_log(dir: &Path) {
+    let out = examgate()
+        .args(["log", "verify"])
+        .arg(dir.join("kiosk-log.db"))
+        .arg("--kiosk-key")
+        .arg(format!("@{}", dir.join("keys/kiosk-K-T1.pub").display()))
+        .output()
+        .expect("log verify runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry_is_caught() {
+    if !common::cards::enabled() {
+        return;
+    }
+    let dir = scratch("kiosk-door");
+    let (package, config, _) = door(&dir);
+    take_passport();
+
+    let mut kiosk = Kiosk::start(&package, &config);
+    kiosk.expect("session maths (Maths), 2 candidates", 60);
+    kiosk.expect("screen idle", 60);
+    kiosk.scan(TICKET);
+    put_passport();
+    let line = kiosk.expect(&format!("{TICKET}: "), 60);
+    assert!(line.contains("ADMIT, seat 7"), "{line}");
+    take_passport();
+    kiosk.expect("screen idle", 30);
+
+    // Power cut: the process dies without warning (SIGKILL), and comes back.
+    drop(kiosk);
+    let mut kiosk = Kiosk::start(&package, &config);
+    kiosk.expect("screen idle", 60);
+    // The same ticket and passport again: the restarted kiosk knows the seat is taken.
+    kiosk.scan(TICKET);
+    put_passport();
+    let line = kiosk.expect(&format!("{TICKET}: "), 60);
+    assert!(
+        line.contains("REFER") && line.contains("AlreadyAdmitted"),
+        "{line}"
+    );
+    take_passport();
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
+    verify_log(&dir);
+}
+
+#[test]
+fn a_camera_unplugged_at_the_door_shows_the_device_error_until_it_is_back() {
+    if !common::cards::enabled() {
+        return;
+    }
+    let dir = scratch("kiosk-camera-loss");
+    let (package, config, frame) = door(&dir);
+    let mut kiosk = Kiosk::start(&package, &config);
+    kiosk.expect("screen idle", 60);
+    // The directory source fails like an unplugged camera when its only file goes.
+    let away = dir.join("live.jpg");
+    std::fs::rename(&frame, &away).expect("unplug");
+    let line = kiosk.expect("screen device-error", 30);
+    assert!(
+        line.contains("Camera") && !line.contains("Reader"),
+        "{line}"
+    );
+    std::fs::rename(&away, &frame).expect("plug back");
+    kiosk.expect("screen idle", 30);
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
+}
+
+#[test]
+fn without_camera_or_reader_the_device_error_screen_shows_and_the_kiosk_keeps_running() {
+    let dir = scratch("kiosk-no-devices");
+    let package = exam(&dir);
+    // /dev/video63 does not exist on these machines (no camera can), nor this reader.
+    let config = config(
+        &dir,
+        "S01/R101",
+        "device = 63",
+        "name = \"No Such Reader 00 00\"",
+    );
+    let mut kiosk = Kiosk::start(&package, &config);
+    kiosk.expect("/dev/video63", 60);
+    // Both are reported, in whichever order their threads notice.
+    kiosk.expect_all(&["screen device-error", "Camera", "Reader"], 60);
+    // A ticket at a door without devices decides nothing.
+    kiosk.scan(TICKET);
+    std::thread::sleep(Duration::from_secs(2));
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
+    assert!(
+        !said
+            .iter()
+            .any(|l| l.contains(": ADMIT") || l.contains(": REFER")),
+        "{said:?}"
+    );
+    verify_log(&dir);
+}
+
+#[test]
+fn a_bad_configuration_or_a_package_for_another_room_is_refused_and_nothing_is_written() {
+    let dir = scratch("kiosk-refused");
+    let package = exam(&dir);
+    let run = |config: &Path| {
+        let out = examgate()
+            .arg("kiosk")
+            .arg("--package")
+            .arg(&package)
+            .arg("--config")
+            .arg(config)
+            .arg("--headless")
+            .stdin(Stdio::null())
+            .output()
+            .expect("examgate kiosk runs");
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+
+    let wrong_room = config(&dir, "S01/R102", "directory = \"frames\"", "");
+    let e = run(&wrong_room);
+    assert!(e.contains("S01/R101") && e.contains("S01/R102"), "{e}");
+
+    let typo = config(&dir, "S01/R101", "directory = \"frames\"", "");
+    let text = std::fs::read_to_string(&typo).expect("config");
+    std::fs::write(&typo, text.replace("export_dir", "exportdir")).expect("config");
+    let e = run(&typo);
+    assert!(e.contains("kiosk.toml") && e.contains("exportdir"), "{e}");
+
+    let both = config(&dir, "S01/R101", "device = 0\ndirectory = \"frames\"", "");
+    let e = run(&both);
+    assert!(e.contains("camera") && e.contains("not both"), "{e}");
+
+    let no_key = config(&dir, "S01/R101", "directory = \"frames\"", "");
+    std::fs::remove_file(dir.join("keys/kiosk-K-T1.key")).expect("remove key");
+    let e = run(&no_key);
+    assert!(e.contains("kiosk-K-T1.key"), "{e}");
+
+    assert!(
+        !dir.join("kiosk-log.db").exists(),
+        "a refused start wrote a log"
+    );
+}

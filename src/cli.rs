@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_door;
+pub mod camera;
 pub mod card;
 pub mod demo;
 pub mod demo_data;

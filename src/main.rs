@@ -26,6 +26,11 @@ enum Command {
         #[command(subcommand)]
         command: cli::card::CardCommand,
     },
+    /// Cameras (V4L2): list them, save what one sees.
+    Camera {
+        #[command(subcommand)]
+        command: cli::camera::CameraCommand,
+    },
     /// Benchmarks that print a table.
     Bench {
         #[command(subcommand)]
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Face { command } => cli::face::run(command),
         Command::Card { command } => cli::card::run(command),
+        Command::Camera { command } => cli::camera::run(command),
         Command::Bench { what } => cli::bench::run(what),
         Command::Keys { command } => cli::keys::run(command),
         Command::Log { command } => cli::log::run(command),

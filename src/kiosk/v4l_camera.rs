@@ -5,7 +5,8 @@
 use image::RgbImage;
 use nokhwa::pixel_format::RgbFormat;
 use nokhwa::utils::{
-    CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType, Resolution,
+    ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
+    Resolution,
 };
 use nokhwa::Camera;
 
@@ -32,6 +33,25 @@ impl V4lCamera {
             .map_err(|e| format!("camera /dev/video{index}: starting the stream: {e}"))?;
         Ok(V4lCamera { camera, index })
     }
+}
+
+/// The V4L2 devices there are, as (index, name, description). Output and metadata nodes are
+/// listed too (a driver may offer several per camera): opening one says whether it captures.
+pub fn list() -> Result<Vec<(String, String, String)>, String> {
+    nokhwa::query(ApiBackend::Video4Linux)
+        .map(|found| {
+            found
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.index().to_string(),
+                        c.human_name(),
+                        c.description().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .map_err(|e| format!("listing V4L2 cameras: {e}"))
 }
 
 impl Grab for V4lCamera {

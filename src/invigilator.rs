@@ -102,6 +102,12 @@ impl PinGate {
         }
     }
 
+    /// Carry wrong PINs over from before a restart: (count, time of the last) per
+    /// invigilator, so powering the kiosk off and on does not lift a lockout.
+    pub fn restore(&mut self, wrong: HashMap<String, (u32, i64)>) {
+        self.wrong = wrong;
+    }
+
     /// Try `pin` for invigilator `id` at `now_ms`.
     pub fn attempt(&mut self, id: &str, pin: &str, now_ms: i64) -> Attempt {
         let Some(stored) = self.credentials.get(id) else {
@@ -161,6 +167,16 @@ mod tests {
         // Locked for 30 s: even the right PIN is refused, unchecked.
         assert_eq!(
             gate.attempt("inv-1", "2468", 20_000),
+            Attempt::LockedOut { until_ms: 31_000 }
+        );
+        // A restarted kiosk that restores the count keeps the lockout.
+        let mut again = PinGate::new(
+            LockoutPolicy::default(),
+            [("inv-1".to_string(), hash_pin("2468"))],
+        );
+        again.restore(HashMap::from([("inv-1".to_string(), (5, 1000))]));
+        assert_eq!(
+            again.attempt("inv-1", "2468", 20_000),
             Attempt::LockedOut { until_ms: 31_000 }
         );
         // The other invigilator is not affected.

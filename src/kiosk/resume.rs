@@ -32,6 +32,9 @@ pub struct Replayed {
     pub incidents: Vec<Incident>,
     /// Whether the session was sealed.
     pub sealed: bool,
+    /// Wrong PINs per invigilator since their last unlock (count, time of the last), from
+    /// the whole log: a restart must not lift a lockout.
+    pub wrong_pins: HashMap<String, (u32, i64)>,
     /// Events of the session that could not be read back (named by sequence number).
     pub unreadable: Vec<u64>,
 }
@@ -56,6 +59,19 @@ struct Resolved {
 }
 
 #[derive(Deserialize)]
+struct Who {
+    invigilator: String,
+}
+
+#[derive(Deserialize)]
+struct Accepted {
+    #[serde(default)]
+    second_invigilator: Option<String>,
+    #[serde(default)]
+    attestations: Vec<Who>,
+}
+
+#[derive(Deserialize)]
 struct Noted {
     invigilator: String,
     text: String,
@@ -67,6 +83,32 @@ pub fn replay(rows: &[StoredRow], session: &str) -> Replayed {
     let mut current: Option<String> = None;
     for row in rows {
         let seq = u64::try_from(row.seq).unwrap_or_default();
+        match row.kind.as_str() {
+            "invigilator_pin_rejected" | "invigilator_unlock" => {
+                match serde_json::from_slice::<Who>(&row.payload) {
+                    Ok(w) if row.kind == "invigilator_unlock" => {
+                        out.wrong_pins.remove(&w.invigilator);
+                    }
+                    Ok(w) => {
+                        let e = out.wrong_pins.entry(w.invigilator).or_insert((0, 0));
+                        *e = (e.0 + 1, row.at_ms);
+                    }
+                    Err(_) => out.unreadable.push(seq),
+                }
+                continue;
+            }
+            // A second invigilator's accepted PIN is recorded in the resolution or the seal
+            // it allowed, not as an unlock; it clears their count all the same.
+            "referral_resolved" | "seal" => {
+                if let Ok(p) = serde_json::from_slice::<Accepted>(&row.payload) {
+                    let people = p.second_invigilator.into_iter();
+                    for who in people.chain(p.attestations.into_iter().map(|a| a.invigilator)) {
+                        out.wrong_pins.remove(&who);
+                    }
+                }
+            }
+            _ => {}
+        }
         if row.kind == SESSION_OPENED {
             match serde_json::from_slice::<Opened>(&row.payload) {
                 Ok(o) => current = Some(o.session),
@@ -254,6 +296,42 @@ mod tests {
         let chinese = replay(&rows, "chinese");
         assert_eq!(chinese.admitted, HashMap::from([(t("A"), 1), (t("C"), 5)]));
         assert!(chinese.sealed);
+    }
+
+    #[test]
+    fn wrong_pins_count_across_sessions_until_an_unlock() {
+        let rejected = |seq, who: &str| {
+            row(
+                seq,
+                "invigilator_pin_rejected",
+                json!({ "invigilator": who, "tries_left": 1 }),
+            )
+        };
+        let rows = [
+            rejected(1, "T1"),
+            row(2, "invigilator_unlock", json!({ "invigilator": "T1" })),
+            rejected(3, "T1"),
+            row(4, SESSION_OPENED, json!({ "session": "maths" })),
+            rejected(5, "T1"),
+            rejected(6, "T2"),
+            rejected(7, "T3"),
+            rejected(8, "T4"),
+            row(
+                9,
+                "referral_resolved",
+                json!({ "ticket": "A", "verdict": "deny", "reason": "x", "invigilator": "T1", "second_invigilator": "T3" }),
+            ),
+            row(
+                10,
+                "seal",
+                json!({ "session": "maths", "attestations": [{ "invigilator": "T4", "at_ms": 1 }] }),
+            ),
+        ];
+        let r = replay(&rows, "maths");
+        assert_eq!(
+            r.wrong_pins,
+            HashMap::from([("T1".to_string(), (2, 5000)), ("T2".to_string(), (1, 6000))])
+        );
     }
 
     #[test]

@@ -168,11 +168,12 @@ impl<'a> Station<'a> {
     }
 
     /// Pick the session up from the log (a restart keeps who is seated, the referrals still
-    /// open, the incidents and the seal) and log that it is open.
+    /// open, the incidents, the seal and the wrong-PIN counts) and log that it is open.
     pub fn resume(&mut self) -> Result<(), RunError> {
         let r = self.runner.resume(&self.info.session)?;
         self.incidents = r.incidents;
         self.sealed = r.sealed;
+        self.gate.restore(r.wrong_pins);
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub mod roster;
 pub mod runner;
 pub mod setup;
 pub mod station;
+pub mod tally;
 pub mod ticket;
 #[cfg(feature = "ui")]
 pub mod v4l_camera;

@@ -92,18 +92,18 @@ fn the_demo_outcomes_through_the_door() {
 
     /// One candidate: ticket, tap when asked, the decision, then the result times out.
     fn next(door: &mut Runner<'_>, clock: &FixedClock, ticket: &TicketNumber) -> Decision {
-        let before = door.decisions.len();
+        let before = door.tally.decisions.len();
         door.ticket(ticket.clone()).expect("ticket");
         if matches!(door.door.phase, Phase::AwaitingDocument { .. }) {
             door.feed(Input::CardPresent).expect("tap");
         }
         assert_eq!(
-            door.decisions.len(),
+            door.tally.decisions.len(),
             before + 1,
             "one decision per candidate: {:?}",
             door.door.phase
         );
-        let (t, d) = door.decisions.last().cloned().expect("a decision");
+        let (t, d) = door.tally.decisions.last().cloned().expect("a decision");
         assert_eq!(&t, ticket);
         assert!(matches!(door.door.phase, Phase::Showing { .. }));
         clock.advance(7_000);
@@ -200,7 +200,7 @@ fn the_demo_outcomes_through_the_door() {
         door.ticket(obama.clone()).expect("ticket");
         door.feed(Input::CardPresent).expect("tap");
         assert_eq!(
-            door.decisions.last().map(|d| d.1.clone()),
+            door.tally.decisions.last().map(|d| d.1.clone()),
             Some(Decision::Admit { seat: 1 })
         );
         assert_eq!(door.paper("2027010001/math").expect("log"), Some(true));
@@ -212,7 +212,7 @@ fn the_demo_outcomes_through_the_door() {
             }],
         };
         assert_eq!(
-            door.decisions.last().map(|d| d.1.clone()),
+            door.tally.decisions.last().map(|d| d.1.clone()),
             Some(paper.clone())
         );
         assert!(
@@ -221,7 +221,7 @@ fn the_demo_outcomes_through_the_door() {
             door.door.phase
         );
         assert!(!door.admitted().contains_key(&obama));
-        assert_eq!(door.referrals.len(), 1);
+        assert_eq!(door.tally.referrals.len(), 1);
     }
     drop(log);
     // The log holds the seven decisions and the sheet check, verifies, and carries no

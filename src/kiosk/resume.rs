@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::runner::Referral;
-use crate::decision::{Decision, FaceEvidence, ReferReason, TicketNumber};
+use super::tally::Tally;
+use crate::decision::{Decision, FaceEvidence, TicketNumber};
 use crate::journal::seal::Incident;
 use crate::journal::StoredRow;
 
@@ -20,14 +21,9 @@ pub const SESSION_OPENED: &str = "session_opened";
 /// The state of one session as its log left it.
 #[derive(Debug, Default)]
 pub struct Replayed {
-    /// Every decision at the door, in order.
-    pub decisions: Vec<(TicketNumber, Decision)>,
-    /// Seated candidates and their seats.
-    pub admitted: HashMap<TicketNumber, u16>,
-    /// Each ticket's latest outcome (door or invigilator).
-    pub outcomes: HashMap<TicketNumber, Decision>,
-    /// Referrals not yet resolved (their live crops are sealed to the office: not here).
-    pub referrals: Vec<Referral>,
+    /// Decisions, seats, outcomes and open referrals (a replayed referral has no portrait
+    /// or live crop: the crop is sealed to the office, the portrait never logged).
+    pub tally: Tally,
     /// Incidents recorded.
     pub incidents: Vec<Incident>,
     /// Whether the session was sealed.
@@ -146,57 +142,28 @@ pub fn replay(rows: &[StoredRow], session: &str) -> Replayed {
     out
 }
 
-/// The same changes `Runner::record` made when the decision was taken.
 fn decided(out: &mut Replayed, seq: u64, d: Decided) {
     let ticket = TicketNumber(d.ticket);
-    match &d.decision {
-        Decision::Admit { seat } => {
-            out.admitted.insert(ticket.clone(), *seat);
-        }
-        Decision::Refer { reasons } => {
-            // A wrong answer sheet turned the admission into this referral.
-            if reasons
-                .iter()
-                .any(|r| matches!(r, ReferReason::PaperMismatch { .. }))
-            {
-                out.admitted.remove(&ticket);
-            }
-            out.referrals.retain(|r| r.ticket != ticket);
-            out.referrals.push(Referral {
-                ticket: ticket.clone(),
-                seq,
-                reasons: reasons.clone(),
-                face: d.face.unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
-                portrait: None,
-                live_jpeg: None,
-            });
-        }
-        Decision::Deny { .. } => {}
-    }
-    out.outcomes.insert(ticket.clone(), d.decision.clone());
-    out.decisions.push((ticket, d.decision));
+    let face = d.face.unwrap_or(FaceEvidence::NoUsableFace { tries: 0 });
+    out.tally.decided(&ticket, &d.decision, |reasons| Referral {
+        ticket: ticket.clone(),
+        seq,
+        reasons,
+        face,
+        portrait: None,
+        live_jpeg: None,
+    });
 }
 
-/// The same changes `Runner::resolved` made.
 fn resolved(out: &mut Replayed, r: Resolved) {
-    let ticket = TicketNumber(r.ticket);
-    out.referrals.retain(|x| x.ticket != ticket);
-    let d = match (r.verdict.as_str(), r.seat) {
-        ("admit", Some(seat)) => {
-            out.admitted.insert(ticket.clone(), seat);
-            Decision::Admit { seat }
-        }
-        _ => Decision::Deny {
-            reason: crate::decision::DenyReason::NotInThisSession,
-            guidance: crate::decision::Guidance::SeeExamOffice,
-        },
-    };
-    out.outcomes.insert(ticket, d);
+    let seat = r.seat.filter(|_| r.verdict == "admit");
+    out.tally.resolved(&TicketNumber(r.ticket), seat);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::ReferReason;
     use serde_json::json;
 
     fn row(seq: i64, kind: &str, payload: serde_json::Value) -> StoredRow {
@@ -249,12 +216,15 @@ mod tests {
             ),
         ];
         let r = replay(&rows, "maths");
-        assert_eq!(r.admitted, HashMap::from([(t("A"), 3), (t("B"), 4)]));
-        assert_eq!(r.decisions.len(), 3);
-        assert_eq!(r.referrals.len(), 1, "A's duplicate is still open");
-        assert_eq!(r.referrals[0].ticket, t("A"));
-        assert_eq!(r.referrals[0].seq, 4);
-        assert_eq!(r.outcomes.get(&t("B")), Some(&Decision::Admit { seat: 4 }));
+        assert_eq!(r.tally.admitted, HashMap::from([(t("A"), 3), (t("B"), 4)]));
+        assert_eq!(r.tally.decisions.len(), 3);
+        assert_eq!(r.tally.referrals.len(), 1, "A's duplicate is still open");
+        assert_eq!(r.tally.referrals[0].ticket, t("A"));
+        assert_eq!(r.tally.referrals[0].seq, 4);
+        assert_eq!(
+            r.tally.outcomes.get(&t("B")),
+            Some(&Decision::Admit { seat: 4 })
+        );
         assert_eq!(r.incidents.len(), 1);
         assert_eq!(r.incidents[0].at_ms, 6000);
         assert!(!r.sealed);
@@ -274,7 +244,7 @@ mod tests {
             row(4, "seal", json!({ "session": "maths" })),
         ];
         let r = replay(&rows, "maths");
-        assert!(r.admitted.is_empty());
+        assert!(r.tally.admitted.is_empty());
         assert!(r.sealed);
     }
 
@@ -291,10 +261,13 @@ mod tests {
             decision(8, "C", &Decision::Admit { seat: 5 }),
         ];
         let maths = replay(&rows, "maths");
-        assert_eq!(maths.admitted, HashMap::from([(t("B"), 2)]));
+        assert_eq!(maths.tally.admitted, HashMap::from([(t("B"), 2)]));
         assert!(!maths.sealed);
         let chinese = replay(&rows, "chinese");
-        assert_eq!(chinese.admitted, HashMap::from([(t("A"), 1), (t("C"), 5)]));
+        assert_eq!(
+            chinese.tally.admitted,
+            HashMap::from([(t("A"), 1), (t("C"), 5)])
+        );
         assert!(chinese.sealed);
     }
 
@@ -347,6 +320,6 @@ mod tests {
         ];
         let r = replay(&rows, "maths");
         assert_eq!(r.unreadable, vec![2]);
-        assert_eq!(r.admitted, HashMap::from([(t("B"), 4)]));
+        assert_eq!(r.tally.admitted, HashMap::from([(t("B"), 4)]));
     }
 }

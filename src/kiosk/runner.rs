@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::door::{Door, Effect, Hint, Input};
 use super::roster::Roster;
+use super::tally::Tally;
 use crate::card::emrtd::{Access, DocumentRead};
 use crate::card::pa::PaResult;
 use crate::decision::{
@@ -129,19 +130,14 @@ pub struct Runner<'a> {
     offset: FixedOffset,
     reader: &'a mut dyn DocumentReader,
     camera: &'a mut dyn FrameSource,
-    admitted: HashMap<TicketNumber, u16>,
     portrait: Option<Embedding>,
     portrait_image: Option<RgbImage>,
     live: Option<Embedding>,
     live_jpeg: Option<Vec<u8>>,
     sealer: Option<EvidenceSealer>,
     observer: Option<Observer<'a>>,
-    /// Decisions made, in order (what the screen showed).
-    pub decisions: Vec<(TicketNumber, Decision)>,
-    /// The last decision for each ticket this session.
-    pub outcomes: HashMap<TicketNumber, Decision>,
-    /// Referrals not yet resolved, oldest first.
-    pub referrals: Vec<Referral>,
+    /// The session's decisions, seats, outcomes and open referrals.
+    pub tally: Tally,
     /// The last hint given to the candidate.
     pub hint: Option<Hint>,
     /// The last camera frame (the live preview).
@@ -179,16 +175,13 @@ impl<'a> Runner<'a> {
             offset,
             reader,
             camera,
-            admitted: HashMap::new(),
             portrait: None,
             portrait_image: None,
             live: None,
             live_jpeg: None,
             sealer: None,
             observer: None,
-            decisions: Vec::new(),
-            outcomes: HashMap::new(),
-            referrals: Vec::new(),
+            tally: Tally::default(),
             hint: None,
             preview: None,
             times: StageTimes::default(),
@@ -247,7 +240,7 @@ impl<'a> Runner<'a> {
 
     /// Admitted tickets with their seats.
     pub fn admitted(&self) -> &HashMap<TicketNumber, u16> {
-        &self.admitted
+        &self.tally.admitted
     }
 
     /// The time now, ms since the epoch.
@@ -301,7 +294,6 @@ impl<'a> Runner<'a> {
                 let d = Decision::Refer {
                     reasons: vec![reason],
                 };
-                self.admitted.remove(&ticket);
                 self.record(&ticket, &d, None)?;
                 self.feed(Input::Redecided(d))?;
                 Ok(Some(false))
@@ -325,15 +317,12 @@ impl<'a> Runner<'a> {
     pub fn resume(&mut self, session: &str) -> Result<super::resume::Replayed, RunError> {
         let rows = self.journal.rows()?;
         let mut r = super::resume::replay(&rows, session);
-        self.decisions = std::mem::take(&mut r.decisions);
-        self.admitted = std::mem::take(&mut r.admitted);
-        self.outcomes = std::mem::take(&mut r.outcomes);
-        self.referrals = std::mem::take(&mut r.referrals);
+        self.tally = std::mem::take(&mut r.tally);
         self.log(
             super::resume::SESSION_OPENED,
             json!({
                 "session": session,
-                "resumed_decisions": self.decisions.len(),
+                "resumed_decisions": self.tally.decisions.len(),
                 "unreadable_events": r.unreadable,
             }),
         )?;
@@ -343,18 +332,7 @@ impl<'a> Runner<'a> {
     /// An invigilator's verdict on a referral: the referral is closed; an admit seats the
     /// candidate.
     pub fn resolved(&mut self, ticket: &TicketNumber, admit_seat: Option<u16>) {
-        self.referrals.retain(|r| &r.ticket != ticket);
-        let d = match admit_seat {
-            Some(seat) => {
-                self.admitted.insert(ticket.clone(), seat);
-                Decision::Admit { seat }
-            }
-            None => Decision::Deny {
-                reason: decision::DenyReason::NotInThisSession,
-                guidance: decision::Guidance::SeeExamOffice,
-            },
-        };
-        self.outcomes.insert(ticket.clone(), d);
+        self.tally.resolved(ticket, admit_seat);
     }
 
     fn log(&mut self, name: &str, payload: serde_json::Value) -> Result<(), RunError> {
@@ -434,27 +412,18 @@ impl<'a> Runner<'a> {
                     .append(&kind("decision"), &bytes, now, self.keys)?;
             }
         }
-        match d {
-            Decision::Admit { seat } => {
-                self.admitted.insert(ticket.clone(), *seat);
-            }
-            Decision::Refer { reasons } => {
-                self.referrals.retain(|r| &r.ticket != ticket);
-                self.referrals.push(Referral {
-                    ticket: ticket.clone(),
-                    seq: self.journal.head_seq(),
-                    reasons: reasons.clone(),
-                    face: scores
-                        .cloned()
-                        .unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
-                    portrait: self.portrait_image.clone(),
-                    live_jpeg: self.live_jpeg.clone(),
-                });
-            }
-            Decision::Deny { .. } => {}
-        }
-        self.outcomes.insert(ticket.clone(), d.clone());
-        self.decisions.push((ticket.clone(), d.clone()));
+        let seq = self.journal.head_seq();
+        let (portrait, live_jpeg) = (&self.portrait_image, &self.live_jpeg);
+        self.tally.decided(ticket, d, |reasons| Referral {
+            ticket: ticket.clone(),
+            seq,
+            reasons,
+            face: scores
+                .cloned()
+                .unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
+            portrait: portrait.clone(),
+            live_jpeg: live_jpeg.clone(),
+        });
         Ok(())
     }
 
@@ -578,7 +547,7 @@ impl<'a> Runner<'a> {
                     document,
                     face,
                     paper: PaperEvidence::NotScanned,
-                    already_admitted: self.admitted.contains_key(&ticket),
+                    already_admitted: self.tally.admitted.contains_key(&ticket),
                 };
                 let d = decision::decide(&evidence, self.roster.policy(), self.local_time());
                 self.record(&ticket, &d, Some(&face))?;

@@ -231,7 +231,7 @@ impl<'a> Station<'a> {
             }
             C::Review(t) if self.signed_in.is_some() => {
                 let t = TicketNumber(t);
-                if self.runner.referrals.iter().any(|r| r.ticket == t) {
+                if self.runner.tally.referrals.iter().any(|r| r.ticket == t) {
                     self.mode = Mode::Review(t);
                 }
             }
@@ -245,7 +245,9 @@ impl<'a> Station<'a> {
             C::ShowSeal if self.signed_in.is_some() => self.mode = Mode::Seal,
             // Open referrals must be resolved first (the screen says so).
             C::Seal
-                if self.mode == Mode::Seal && !self.sealed && self.runner.referrals.is_empty() =>
+                if self.mode == Mode::Seal
+                    && !self.sealed
+                    && self.runner.tally.referrals.is_empty() =>
             {
                 self.mode = Mode::Pin(PinFor::Seal);
                 self.pin_message = PinMessage::None;
@@ -322,7 +324,13 @@ impl<'a> Station<'a> {
         let Some(who) = self.signed_in.clone() else {
             return Ok(());
         };
-        let Some(referral) = self.runner.referrals.iter().find(|r| &r.ticket == ticket) else {
+        let Some(referral) = self
+            .runner
+            .tally
+            .referrals
+            .iter()
+            .find(|r| &r.ticket == ticket)
+        else {
             return Ok(());
         };
         let (seq, mismatch) = (referral.seq, referral.face_mismatch());
@@ -386,7 +394,12 @@ impl<'a> Station<'a> {
     /// The session's counts (what the seal records).
     pub fn counts(&self) -> Counts {
         let count = |f: fn(&Decision) -> bool| {
-            self.runner.decisions.iter().filter(|(_, d)| f(d)).count() as u32
+            self.runner
+                .tally
+                .decisions
+                .iter()
+                .filter(|(_, d)| f(d))
+                .count() as u32
         };
         Counts::new(
             self.runner.roster().seated() as u32,
@@ -471,6 +484,7 @@ impl<'a> Station<'a> {
                 .map(|i| format!("{}  {}  {}", self.local(i.at_ms), i.invigilator, i.text))
                 .collect(),
             referrals: runner
+                .tally
                 .referrals
                 .iter()
                 .map(|r| ReferralRow {
@@ -540,10 +554,10 @@ impl<'a> Station<'a> {
                 let state = match seating.get(&n) {
                     None => SeatState::Empty,
                     Some(t) if self.runner.admitted().contains_key(t) => SeatState::Admitted,
-                    Some(t) if self.runner.referrals.iter().any(|r| &r.ticket == t) => {
+                    Some(t) if self.runner.tally.referrals.iter().any(|r| &r.ticket == t) => {
                         SeatState::Referred
                     }
-                    Some(t) => match self.runner.outcomes.get(t) {
+                    Some(t) => match self.runner.tally.outcomes.get(t) {
                         Some(Decision::Deny { .. }) => SeatState::Denied,
                         _ => SeatState::Expected,
                     },
@@ -554,7 +568,12 @@ impl<'a> Station<'a> {
     }
 
     fn review(&self, ticket: &TicketNumber) -> Option<Review> {
-        let r = self.runner.referrals.iter().find(|r| &r.ticket == ticket)?;
+        let r = self
+            .runner
+            .tally
+            .referrals
+            .iter()
+            .find(|r| &r.ticket == ticket)?;
         let roster = self.runner.roster();
         let jpeg = |b: &[u8]| crate::imaging::decode(b).ok();
         let (reg, por, live) = match r.face {

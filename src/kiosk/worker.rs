@@ -128,7 +128,7 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
     }
     let _ = updates.send(Update::View(Box::new(station.view())));
     for job in jobs {
-        let before = station.runner.decisions.len();
+        let before = station.runner.tally.decisions.len();
         match job {
             Job::Quit => break,
             Job::Do(f) => f(),
@@ -139,7 +139,7 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
                 }
             }
         }
-        for (t, d) in station.runner.decisions[before..].iter() {
+        for (t, d) in station.runner.tally.decisions[before..].iter() {
             let times = station.runner.times;
             let _ = updates.send(Update::Decision(t.clone(), d.clone(), times));
         }

@@ -64,9 +64,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         clock.now_utc_ms(),
     )
     .with_context(|| format!("opening the room package {}", args.package.display()))?;
-    let offset = package.package.utc_offset.parse().map_err(|_| {
-        anyhow::anyhow!("the package's utc_offset {:?}", package.package.utc_offset)
-    })?;
+    let offset = package.offset;
     let now = open::local_time(clock.now_utc_ms(), offset);
     let session = pick_session(&package.package.sessions, config.session.as_deref(), now)?;
     let room = Room::new(

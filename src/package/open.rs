@@ -118,6 +118,8 @@ pub struct VerifiedPackage {
     pub package: RoomPackage,
     /// Every placement in the exam.
     pub directory: Vec<DirectoryEntry>,
+    /// The exam's UTC offset (`package.utc_offset`, parsed and checked).
+    pub offset: FixedOffset,
 }
 
 /// The signature file for `package_json`.
@@ -278,5 +280,9 @@ pub fn open(
             )));
         }
     }
-    Ok(VerifiedPackage { package, directory })
+    Ok(VerifiedPackage {
+        package,
+        directory,
+        offset,
+    })
 }

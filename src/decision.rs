@@ -6,10 +6,11 @@
 pub mod engine;
 pub mod evidence;
 pub mod policy;
+pub mod words;
 
-pub use engine::{decide, Decision, DenyReason, Guidance, ReferReason, Severity};
+pub use engine::{admissible, decide, Decision, DenyReason, Guidance, ReferReason, Severity};
 pub use evidence::{
     CandidateRecord, DocumentEvidence, DocumentKind, Evidence, FaceEvidence, PaperEvidence,
-    PassiveAuth, Placement, RoomRef, SessionId, TicketNumber,
+    PassiveAuth, Placement, ReadBy, RoomRef, SessionId, TicketNumber,
 };
 pub use policy::{RoomPolicy, SessionWindow};

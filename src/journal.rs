@@ -4,6 +4,7 @@
 //! templates never do.
 
 pub mod actions;
+pub mod events;
 pub mod evidence;
 pub mod record;
 pub mod seal;

@@ -4,11 +4,12 @@
 //! plain data (`view`), simulated devices (`devices`), the built-in demo (`demo`) and the
 //! worker thread that keeps card reads and face inference off the UI thread (`worker`). A
 //! real kiosk adds its configuration (`config`), the session set up from its room package
-//! (`setup`) or resumed from its log after a restart (`resume`), the PC/SC reader (`card_reader`) and the camera (`camera`, `v4l_camera`). No
-//! UI type appears here; src/ui.rs draws views.
+//! (`setup`) or resumed from its log after a restart (`resume`). One candidate's attempt is
+//! one value (`attempt`). The device seams and their adapters (contactless reader,
+//! resident-ID bridge, camera, emulated devices) are in `devices`. No UI type appears here;
+//! src/ui.rs draws views.
 
-pub mod camera;
-pub mod card_reader;
+pub mod attempt;
 pub mod config;
 pub mod demo;
 pub mod devices;
@@ -21,7 +22,5 @@ pub mod setup;
 pub mod station;
 pub mod tally;
 pub mod ticket;
-#[cfg(feature = "ui")]
-pub mod v4l_camera;
 pub mod view;
 pub mod worker;

@@ -134,6 +134,7 @@ fn reason(r: &ReferReason) -> Reason {
         ReferReason::LivenessLow { .. } => Reason::LivenessLow,
         ReferReason::NoUsableFace { .. } => Reason::NoUsableFace,
         ReferReason::PaperMismatch { .. } => Reason::PaperMismatch,
+        ReferReason::DocumentUnreadable { .. } => Reason::DocumentUnreadable,
     }
 }
 
@@ -306,6 +307,12 @@ pub fn connect(ui: &AppWindow, send: impl Fn(Command) + Clone + 'static) {
     let s = send.clone();
     ui.on_review(move |t| s(Command::Review(t.to_string())));
     let s = send.clone();
+    ui.on_review_seat(move |n| {
+        if let Ok(n) = u16::try_from(n) {
+            s(Command::ReviewSeat(n));
+        }
+    });
+    let s = send.clone();
     ui.on_resolve(move |c| s(Command::Resolve(code(c))));
     let s = send.clone();
     ui.on_show_incidents(move || s(Command::ShowIncidents));
@@ -365,7 +372,7 @@ impl Screenful {
                 };
             }
             Update::Hint(h) => self.view.hint = Some(*h),
-            Update::Decision(..) | Update::Failed(_) => return false,
+            Update::Decision(..) | Update::Failed(_) | Update::Said(_) => return false,
         }
         true
     }

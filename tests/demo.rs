@@ -31,13 +31,28 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
     let dir = common::packages::scratch("demo-headless");
     let work = dir.join("work");
     let (stdout, _) = demo(&work, &["--headless"]);
-    let decisions: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  2027")).collect();
+    let decisions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            ["  ADMIT ", "  REFER ", "  DENY "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .collect();
     let expected = [
-        ("2027010001", "ADMIT, seat 1"),
-        ("2027010002", "REFER"),
-        ("2027010003", "DENY, WrongRoom"),
-        ("2027010001", "AlreadyAdmitted"),
-        ("2027010004", "DENY, Late"),
+        ("2027010001", "ADMIT 2027010001: seat 1"),
+        // r11: the resident ID card holder, tapped first through the bridge.
+        ("2027010021", "ADMIT 2027010021: seat 21"),
+        ("2027010002", "REFER 2027010002: "),
+        (
+            "2027010003",
+            "DENY 2027010003: wrong room, go to S01/R102 seat 5",
+        ),
+        ("2027010001", "already admitted this session"),
+        (
+            "2027010004",
+            "DENY 2027010004: late (entry closed at 09:15)",
+        ),
     ];
     assert_eq!(decisions.len(), expected.len(), "{stdout}");
     for (line, (ticket, what)) in decisions.iter().zip(expected) {
@@ -47,13 +62,37 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         );
     }
     assert!(
-        stdout.contains("RegistrationMismatch") && stdout.contains("PortraitMismatch"),
+        stdout.contains("face does not match the registration photo")
+            && stdout.contains("face does not match the document photo"),
         "the impostor matches neither photo: {stdout}"
     );
+    // r11: people read words, not Rust Debug text.
     assert!(
-        stdout.contains("R102") && stdout.contains("seat: 5"),
+        !stdout.contains("GoTo(") && !stdout.contains("Placement {"),
         "{stdout}"
     );
+    // r11: each narration line comes just before the decision it narrates.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} not in {stdout}"))
+    };
+    let narrated = [
+        ("— a genuine candidate", "ADMIT 2027010001"),
+        ("— a resident ID card holder", "ADMIT 2027010021"),
+        ("— an impostor", "REFER 2027010002"),
+        ("— a candidate at the wrong room", "DENY 2027010003"),
+        ("— a candidate after the late cutoff", "DENY 2027010004"),
+    ];
+    for pair in narrated.windows(2) {
+        let ((say, decided), (next_say, _)) = (pair[0], pair[1]);
+        assert!(
+            at(say) < at(decided) && at(decided) < at(next_say),
+            "{say:?} before {decided:?} before {next_say:?}: {stdout}"
+        );
+    }
 
     // The kiosk's own log and the exported copy both verify, seal included.
     let log = work.join("kiosk-log.db");

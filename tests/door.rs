@@ -10,26 +10,28 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use chrono::FixedOffset;
-use examgate::card::emrtd::{self, Access, DocumentRead};
+use examgate::card::emrtd::Access;
 use examgate::card::emulated::{Document, EmulatedPassport};
 use examgate::card::mrz;
 use examgate::card::pace::{Curve, PaceInfo};
 use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumber};
 use examgate::journal::Journal;
 use examgate::kiosk::demo::at;
+use examgate::kiosk::devices::{self, ReadError, Slot};
+use examgate::kiosk::devices::{DocumentReader, FrameSource};
 use examgate::kiosk::door::{Door, Input, Phase, Timeouts};
 use examgate::kiosk::roster::{Roster, Thresholds};
-use examgate::kiosk::runner::{DocumentReader, FrameSource, Runner};
+use examgate::kiosk::runner::Runner;
 use examgate::platform::clock::{Clock, FixedClock};
 use examgate::platform::keystore::{KeyStore, SeedKeyStore};
 
 struct Chip(EmulatedPassport);
 
 impl DocumentReader for Chip {
-    fn read(&mut self, access: &Access) -> Result<DocumentRead, examgate::card::Error> {
+    fn read(&mut self, _: Slot, access: Option<&Access>) -> Result<devices::Document, ReadError> {
         self.0.reset(); // a fresh tap
         let csca = vec![self.0.csca()];
-        emrtd::read(&mut self.0, access, &csca, &mut |b: &mut [u8]| b.fill(0x5A))
+        devices::read_contactless(&mut self.0, access, &csca, &mut |b: &mut [u8]| b.fill(0x5A))
     }
 }
 
@@ -95,7 +97,8 @@ fn the_demo_outcomes_through_the_door() {
         let before = door.tally.decisions.len();
         door.ticket(ticket.clone()).expect("ticket");
         if matches!(door.door.phase, Phase::AwaitingDocument { .. }) {
-            door.feed(Input::CardPresent).expect("tap");
+            door.feed(Input::CardPresent(Slot::Contactless))
+                .expect("tap");
         }
         assert_eq!(
             door.tally.decisions.len(),
@@ -198,7 +201,8 @@ fn the_demo_outcomes_through_the_door() {
             "nothing on screen"
         );
         door.ticket(obama.clone()).expect("ticket");
-        door.feed(Input::CardPresent).expect("tap");
+        door.feed(Input::CardPresent(Slot::Contactless))
+            .expect("tap");
         assert_eq!(
             door.tally.decisions.last().map(|d| d.1.clone()),
             Some(Decision::Admit { seat: 1 })
@@ -245,4 +249,495 @@ fn the_demo_outcomes_through_the_door() {
     let report = examgate::journal::verify_rows(file.rows, &file.kiosk_id, &kiosk.verifying_key());
     assert!(report.is_ok(), "{report:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 11: the door on exam day. Every candidate gets a decision (resident ID cards
+// through the bridge, unreadable documents, tap first); one attempt per candidate; the
+// two-person rule; auto-lock; the log replays from its typed events.
+// ---------------------------------------------------------------------------------------
+
+mod exam_day {
+    use std::sync::atomic::Ordering;
+    use std::sync::{mpsc, Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use examgate::decision::{ReadBy, ReferReason};
+    use examgate::journal::actions::ReasonCode;
+    use examgate::journal::events::{DocumentLogged, Event};
+    use examgate::kiosk::devices::bridge;
+    use examgate::kiosk::devices::EmulatedReader;
+    use examgate::kiosk::setup::Room;
+    use examgate::kiosk::station::{Command, Station};
+    use examgate::kiosk::view::{PinPurpose, Screen};
+    use examgate::package::open::VerifiedPackage;
+
+    /// Obama (passport, seat 1), the resident-ID holder 2027010002 (seat 2, UID card
+    /// 04A1B2C3D4E5F6) and 2027010003, registered without a document (seat 3).
+    const NO_DOCUMENT: &str =
+        "2027010003,陈晨,F,2011-05-06,none,,,,,biden.jpg,S01,R101,3,S01,R101,3";
+
+    fn package(name: &str) -> (std::path::PathBuf, VerifiedPackage) {
+        let dir = common::packages::scratch(name);
+        let package = common::packages::room_package(&dir, at(8, 30, 0), &[NO_DOCUMENT]);
+        (dir, package)
+    }
+
+    fn obama_passport(can: &str) -> EmulatedPassport {
+        EmulatedPassport::new(
+            Document {
+                mrz: mrz::td3(
+                    "Obama",
+                    "Barack",
+                    "L898902C3",
+                    "UTO",
+                    "110804",
+                    'M',
+                    "310415",
+                ),
+                portrait: std::fs::read(common::sample("obama2.jpg")).expect("portrait"),
+                pace: Some(PaceInfo {
+                    key_len: 16,
+                    curve: Curve::BrainpoolP256,
+                }),
+                can: Some(can.into()),
+                pace_only: false,
+                uid: vec![8, 1, 2, 3],
+            },
+            Box::new(|b: &mut [u8]| b.fill(0x33)),
+        )
+        .expect("emulated passport")
+    }
+
+    fn ticket(t: &str) -> TicketNumber {
+        TicketNumber(t.into())
+    }
+
+    fn last(door: &Runner<'_>) -> (TicketNumber, Decision) {
+        door.tally.decisions.last().cloned().expect("a decision")
+    }
+
+    fn settle(door: &mut Runner<'_>, clock: &FixedClock) {
+        clock.advance(7_000);
+        door.feed(Input::Tick).expect("tick");
+        assert_eq!(door.door.phase, Phase::Idle);
+        assert!(!door.attempt_open(), "the attempt ends at idle");
+    }
+
+    #[test]
+    fn r11_a_candidate_without_a_document_is_not_scored_against_the_last_passport() {
+        let (dir, package) = package("r11-no-document");
+        let chinese = Roster::new(&package, "chinese", Thresholds::default()).expect("roster");
+        let kiosk = SeedKeyStore::from_seed(&[3; 32]);
+        let mut log =
+            Journal::open(&dir.join("door.db"), "K-S01-R101", &kiosk.verifying_key()).expect("log");
+        let mut chip = Chip(obama_passport("123456"));
+        let face = Rc::new(RefCell::new(photo("obama.jpg")));
+        let mut camera = Replay(face.clone());
+        let clock = FixedClock::at(at(8, 40, 0));
+        let mut door = Runner::new(
+            Door::new(Timeouts::default()),
+            &chinese,
+            common::engine(),
+            &mut log,
+            &kiosk,
+            &clock,
+            "+08:00".parse().expect("offset"),
+            &mut chip,
+            &mut camera,
+        );
+        door.ticket(ticket("2027010001")).expect("ticket");
+        door.feed(Input::CardPresent(Slot::Contactless))
+            .expect("tap");
+        assert_eq!(last(&door).1, Decision::Admit { seat: 1 });
+        settle(&mut door, &clock);
+        // The next candidate has no document; their face is nothing like the passport's.
+        *face.borrow_mut() = photo("biden.jpg");
+        door.ticket(ticket("2027010003")).expect("ticket");
+        assert_eq!(
+            last(&door),
+            (ticket("2027010003"), Decision::Admit { seat: 3 }),
+            "ticket + registration photo + face suffice; no portrait of anyone else"
+        );
+        settle(&mut door, &clock);
+    }
+
+    /// A kiosk station on the example room with `reader` and the camera showing `face`.
+    struct Kiosk {
+        dir: std::path::PathBuf,
+        package: VerifiedPackage,
+        kiosk: SeedKeyStore,
+        clock: FixedClock,
+        face: Rc<RefCell<image::RgbImage>>,
+    }
+
+    impl Kiosk {
+        fn new(name: &str, face: &str) -> Kiosk {
+            let (dir, package) = package(name);
+            Kiosk {
+                dir,
+                package,
+                kiosk: SeedKeyStore::from_seed(&[4; 32]),
+                clock: FixedClock::at(at(8, 40, 0)),
+                face: Rc::new(RefCell::new(photo(face))),
+            }
+        }
+
+        fn room(&self) -> Room {
+            let s = self
+                .package
+                .package
+                .sessions
+                .iter()
+                .find(|s| s.id == "chinese")
+                .expect("session");
+            Room::new(&self.package, s, "K-S01-R101", self.dir.join("export")).expect("room")
+        }
+
+        fn journal(&self) -> Journal {
+            Journal::open(
+                &self.dir.join("door.db"),
+                "K-S01-R101",
+                &self.kiosk.verifying_key(),
+            )
+            .expect("log")
+        }
+
+        fn events(&self) -> Vec<Event> {
+            examgate::journal::read(&self.dir.join("door.db"))
+                .expect("log")
+                .rows
+                .iter()
+                .map(|r| Event::parse(&r.kind, &r.payload).expect("typed event"))
+                .collect()
+        }
+    }
+
+    fn station<'a>(
+        k: &'a Kiosk,
+        room: Room,
+        roster: &'a Roster,
+        log: &'a mut Journal,
+        reader: &'a mut dyn DocumentReader,
+        camera: &'a mut Replay,
+    ) -> Station<'a> {
+        let runner = Runner::new(
+            Door::new(Timeouts::default()),
+            roster,
+            common::engine(),
+            log,
+            &k.kiosk,
+            &k.clock,
+            "+08:00".parse().expect("offset"),
+            reader,
+            camera,
+        );
+        let mut s = Station::new(runner, room.info, room.gate);
+        s.resume().expect("resume");
+        s
+    }
+
+    fn unlock(s: &mut Station<'_>, id: &str, pin: &str) {
+        s.handle(Command::OpenInvigilator).expect("open");
+        s.handle(Command::Pin {
+            id: id.into(),
+            pin: pin.into(),
+        })
+        .expect("pin");
+        assert_eq!(s.view().screen, Screen::Invigilator);
+    }
+
+    /// The card the bridge program reports, through the real watcher thread.
+    fn run_bridge(
+        args: &[&str],
+        mailbox: bridge::Mailbox,
+    ) -> (Arc<std::sync::atomic::AtomicBool>, mpsc::Receiver<Command>) {
+        let program = common::root().join("tests/fixtures/fake-bridge.sh");
+        let (tx, rx) = mpsc::channel();
+        let tx = Mutex::new(tx);
+        let stop = bridge::spawn(
+            program.display().to_string(),
+            args.iter().map(|a| a.to_string()).collect(),
+            mailbox,
+            move |c| tx.lock().map(|t| t.send(c).is_ok()).unwrap_or(false),
+        );
+        (stop, rx)
+    }
+
+    #[test]
+    fn r11_a_resident_id_card_through_the_bridge_is_admitted_tapped_first() {
+        let k = Kiosk::new("r11-bridge", "biden.jpg");
+        let card_photo = k.dir.join("id-photo.jpg");
+        let small = examgate::kiosk::demo::id_card_photo(
+            common::sample("biden.jpg").parent().expect("samples"),
+            "biden.jpg",
+            common::engine(),
+        )
+        .expect("ID photo");
+        assert_eq!(
+            image::load_from_memory(&small)
+                .expect("jpeg")
+                .to_rgb8()
+                .dimensions(),
+            (102, 126),
+            "the card's photo is as small as a real card's"
+        );
+        std::fs::write(&card_photo, &small).expect("write photo");
+        let room = k.room();
+        let mut reader = EmulatedReader::new(vec![]);
+        let (stop, rx) = run_bridge(
+            &[
+                "good",
+                card_photo.to_str().expect("path"),
+                "110105201111200034",
+            ],
+            reader.bridge.clone(),
+        );
+        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        // Tap first: the bridge reports the card, the attempt starts without a ticket.
+        let c = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the bridge reports");
+        assert_eq!(c, Command::IdCardRead);
+        s.handle(c).expect("card");
+        stop.store(true, Ordering::SeqCst);
+        let (t, d) = last(&s.runner);
+        assert_eq!((t, d), (ticket("2027010002"), Decision::Admit { seat: 2 }));
+        drop(s);
+        let decided = k
+            .events()
+            .into_iter()
+            .find_map(|e| match e {
+                Event::Decision(d) => Some(d),
+                _ => None,
+            })
+            .expect("a decision event");
+        assert_eq!(
+            decided.document,
+            Some(DocumentLogged::Read {
+                read_by: ReadBy::CertifiedReader,
+                passive_auth: examgate::decision::PassiveAuth::NotApplicable,
+            }),
+            "logged as read by the certified reader, no passive authentication claimed"
+        );
+        match decided.face {
+            Some(examgate::decision::FaceEvidence::Captured {
+                portrait_score: Some(p),
+                ..
+            }) => assert!(p > 0.42, "scored against the card's small photo: {p}"),
+            other => panic!("no portrait score: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn r11_a_silent_or_garbled_bridge_is_a_referral_the_invigilator_resolves() {
+        for mode in ["silent", "garbage"] {
+            let k = Kiosk::new(&format!("r11-bridge-{mode}"), "biden.jpg");
+            let room = k.room();
+            let mut reader = EmulatedReader::new(vec![]);
+            let (stop, rx) = run_bridge(&[mode], reader.bridge.clone());
+            let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+            let mut log = k.journal();
+            let mut camera = Replay(k.face.clone());
+            let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+            s.handle(Command::Ticket("2027010002".into()))
+                .expect("ticket");
+            assert!(matches!(
+                s.runner.door.phase,
+                Phase::AwaitingDocument { .. }
+            ));
+            if mode == "garbage" {
+                let c = rx
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("the bridge reports");
+                s.handle(c).expect("the failure");
+                assert!(
+                    matches!(
+                        s.runner.door.phase,
+                        Phase::AwaitingDocument { failures: 1, .. }
+                    ),
+                    "{:?}",
+                    s.runner.door.phase
+                );
+            }
+            stop.store(true, Ordering::SeqCst);
+            k.clock.advance(30_000);
+            s.handle(Command::Tick).expect("tick");
+            let (t, d) = last(&s.runner);
+            assert_eq!(t, ticket("2027010002"));
+            let Decision::Refer { reasons } = d else {
+                panic!("{mode}: {d:?}")
+            };
+            assert!(
+                reasons
+                    .iter()
+                    .any(|r| matches!(r, ReferReason::DocumentUnreadable { .. })),
+                "{mode}: {reasons:?}"
+            );
+            // The invigilator checks the card by hand and admits.
+            unlock(&mut s, "T001", "480613");
+            s.handle(Command::Review("2027010002".into()))
+                .expect("review");
+            assert_eq!(s.view().screen, Screen::Review);
+            s.handle(Command::Resolve(ReasonCode::DocumentUnreadable))
+                .expect("resolve");
+            assert!(s.runner.tally.referrals.is_empty(), "{mode}");
+            assert_eq!(s.runner.admitted().get(&ticket("2027010002")), Some(&2));
+            assert!(!s.invigilating(), "{mode}: locked after the resolution");
+        }
+    }
+
+    #[test]
+    fn r11_a_chip_that_refuses_the_key_and_a_uid_tap_first() {
+        let k = Kiosk::new("r11-wrong-key", "obama.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        // The roster's CAN does not open this chip: two taps, then a referral.
+        let mut reader = Chip(obama_passport("999999"));
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        s.handle(Command::CardPresent).expect("tap");
+        assert!(
+            s.runner.tally.decisions.is_empty(),
+            "one failed read: tap again"
+        );
+        s.handle(Command::CardPresent).expect("tap again");
+        let (t, d) = last(&s.runner);
+        assert_eq!(t, ticket("2027010001"));
+        assert!(
+            matches!(&d, Decision::Refer { reasons } if reasons.iter().any(|r| matches!(r, ReferReason::DocumentUnreadable { why } if why.contains("2 reads failed")))),
+            "{d:?}"
+        );
+        drop(s);
+
+        // A student card's UID, tapped without a ticket, starts the attempt.
+        let k = Kiosk::new("r11-uid", "biden.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        *reader.uid_card.lock().expect("lock") =
+            Some(vec![0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6]);
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        s.handle(Command::CardPresent).expect("tap");
+        assert_eq!(
+            last(&s.runner),
+            (ticket("2027010002"), Decision::Admit { seat: 2 })
+        );
+    }
+
+    #[test]
+    fn r11_a_covered_face_keeps_the_mismatch_and_two_pins_auto_lock_and_admit_by_hand() {
+        let k = Kiosk::new("r11-two-person", "biden.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = Chip(obama_passport("123456"));
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        // An impostor with Obama's ticket and passport.
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        s.handle(Command::CardPresent).expect("tap");
+        assert!(matches!(last(&s.runner).1, Decision::Refer { .. }));
+        k.clock.advance(7_000);
+        s.handle(Command::Tick).expect("tick");
+        // Again, face covered (nothing the camera can use).
+        *k.face.borrow_mut() = image::RgbImage::new(640, 480);
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        s.handle(Command::CardPresent).expect("tap");
+        let referral = s
+            .runner
+            .tally
+            .referral(&ticket("2027010001"))
+            .expect("open");
+        assert!(
+            referral
+                .reasons
+                .iter()
+                .any(|r| matches!(r, ReferReason::RegistrationMismatch { .. })),
+            "the face mismatch is still there: {:?}",
+            referral.reasons
+        );
+        assert!(referral
+            .reasons
+            .iter()
+            .any(|r| matches!(r, ReferReason::NoUsableFace { .. })));
+        assert_eq!(s.runner.tally.referrals.len(), 1);
+        k.clock.advance(7_000);
+        s.handle(Command::Tick).expect("tick");
+
+        // One invigilator cannot admit over it.
+        unlock(&mut s, "T001", "480613");
+        s.handle(Command::Review("2027010001".into()))
+            .expect("review");
+        s.handle(Command::Resolve(ReasonCode::IdentityConfirmedByHand))
+            .expect("resolve");
+        let v = s.view();
+        assert_eq!(
+            (v.screen, v.pin_purpose),
+            (Screen::Pin, PinPurpose::SecondForAdmit)
+        );
+        s.handle(Command::PinCancel).expect("cancel");
+
+        // Unattended: locked after 60 s without a touch, not before.
+        k.clock.advance(59_000);
+        s.handle(Command::Tick).expect("tick");
+        assert!(s.invigilating(), "59 s: still open");
+        k.clock.advance(1_000);
+        s.handle(Command::Tick).expect("tick");
+        assert!(!s.invigilating(), "60 s without a touch: locked");
+        assert_eq!(s.view().screen, Screen::Idle);
+        s.handle(Command::Resolve(ReasonCode::IdentityConfirmedByHand))
+            .expect("ignored");
+        assert_eq!(
+            s.runner.tally.referrals.len(),
+            1,
+            "nothing resolved while locked"
+        );
+
+        // From the seat map: the candidate without a document admitted by hand, with two PINs.
+        unlock(&mut s, "T001", "480613");
+        s.handle(Command::ReviewSeat(3)).expect("seat 3");
+        let v = s.view();
+        assert_eq!(v.screen, Screen::Review);
+        assert_eq!(
+            v.review.as_ref().map(|r| r.ticket.as_str()),
+            Some("2027010003")
+        );
+        s.handle(Command::Resolve(ReasonCode::IdentityConfirmedByHand))
+            .expect("admit");
+        assert_eq!(s.view().pin_purpose, PinPurpose::SecondForAdmit);
+        s.handle(Command::Pin {
+            id: "T002".into(),
+            pin: "905127".into(),
+        })
+        .expect("second pin");
+        assert_eq!(s.runner.admitted().get(&ticket("2027010003")), Some(&3));
+        assert!(!s.invigilating(), "locked after the admission");
+        let admitted = s.runner.admitted().clone();
+        drop(s);
+
+        // The log replays from its typed events to the same session.
+        let rows = examgate::journal::read(&k.dir.join("door.db"))
+            .expect("log")
+            .rows;
+        let replayed = examgate::kiosk::resume::replay(&rows, "chinese").expect("replays");
+        assert_eq!(replayed.tally.admitted, admitted);
+        assert_eq!(replayed.tally.referrals.len(), 1);
+        assert!(replayed.tally.referrals[0].needs_second());
+        assert!(k
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::ManualAdmission(m) if m.second_invigilator == "T002")));
+    }
 }

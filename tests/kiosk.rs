@@ -287,7 +287,7 @@ fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry
     kiosk.scan(TICKET);
     put_passport();
     let line = kiosk.expect(&format!("{TICKET}: "), 60);
-    assert!(line.contains("ADMIT, seat 7"), "{line}");
+    assert!(line.contains(&format!("ADMIT {TICKET}: seat 7")), "{line}");
     take_passport();
     kiosk.expect("screen idle", 30);
 
@@ -300,7 +300,7 @@ fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry
     put_passport();
     let line = kiosk.expect(&format!("{TICKET}: "), 60);
     assert!(
-        line.contains("REFER") && line.contains("AlreadyAdmitted"),
+        line.contains("REFER") && line.contains("already admitted this session"),
         "{line}"
     );
     take_passport();
@@ -355,7 +355,7 @@ fn without_camera_or_reader_the_device_error_screen_shows_and_the_kiosk_keeps_ru
     assert!(
         !said
             .iter()
-            .any(|l| l.contains(": ADMIT") || l.contains(": REFER")),
+            .any(|l| l.contains("ADMIT ") || l.contains("REFER ")),
         "{said:?}"
     );
     verify_log(&dir);

@@ -468,17 +468,34 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     let v = touch(&|ui| click(ui, "Cancel"));
     assert_eq!(v.screen, Screen::Review, "cancel returns to the review");
     let v = touch(&|ui| click(ui, "Impersonation"));
-    assert_eq!(v.screen, Screen::Invigilator);
+    // r11: invigilator mode locks itself after every resolution.
+    assert_eq!(v.screen, Screen::Idle, "locked after the resolution");
     assert_eq!(v.referrals.len(), 1);
     assert_eq!(
         v.notice,
         Notice::Resolved(examgate::journal::actions::ReasonCode::Impersonation)
     );
+    type Touch<'t> = dyn FnMut(&dyn Fn(&AppWindow)) -> View + 't;
+    let unlock = |touch: &mut Touch<'_>| {
+        touch(&|ui| click(ui, "Invigilator"));
+        click(&ui, "张老师  (T001)");
+        let v = touch(&|ui| type_pin(ui, "480613", "OK"));
+        assert_eq!(v.screen, Screen::Invigilator, "{:?}", v.pin_message);
+    };
+    unlock(&mut touch);
 
-    // The duplicate: a kiosk error, admitted without a second PIN (no face mismatch).
+    // The duplicate: a kiosk error. Already admitted is a high-severity reason: admitting
+    // over it takes a second invigilator's PIN (r11).
     touch(&|ui| click(ui, "2027010001  OBAMA, BARACK"));
     let v = touch(&|ui| click(ui, "Duplicate was a kiosk error"));
-    assert_eq!((v.screen, v.referrals.len()), (Screen::Invigilator, 0));
+    assert_eq!(
+        (v.screen, v.pin_purpose),
+        (Screen::Pin, PinPurpose::SecondForAdmit)
+    );
+    click(&ui, "Ms Li  (T002)");
+    let v = touch(&|ui| type_pin(ui, "905127", "OK"));
+    assert_eq!((v.screen, v.referrals.len()), (Screen::Idle, 0));
+    unlock(&mut touch);
 
     // An incident, then the seal: the second invigilator attests.
     touch(&|ui| click(ui, "Incidents"));
@@ -495,12 +512,16 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     );
     click(&ui, "Ms Li  (T002)");
     let v = touch(&|ui| type_pin(ui, "905127", "OK"));
-    assert!(v.sealed && v.screen == Screen::Seal, "{v:?}");
-    touch(&|ui| click(ui, "Back"));
+    assert!(
+        v.sealed && v.screen == Screen::Idle,
+        "sealed, then locked: {v:?}"
+    );
+    unlock(&mut touch);
     let v = touch(&|ui| click(ui, "Export the log"));
     let Notice::Exported(path) = &v.notice else {
         panic!("export failed: {:?}", v.notice);
     };
+    assert_eq!(v.screen, Screen::Idle, "locked after the export");
     snap(&ui, "flow-05-exported-en");
     let exported = PathBuf::from(path);
     assert!(exported.is_file());

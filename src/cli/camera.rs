@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use examgate::kiosk::camera::Grab;
-use examgate::kiosk::v4l_camera::{self, V4lCamera};
+use examgate::kiosk::devices::camera::Grab;
+use examgate::kiosk::devices::v4l::{self as v4l_camera, V4lCamera};
 
 /// Camera verbs.
 #[derive(Subcommand)]

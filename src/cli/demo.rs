@@ -120,9 +120,6 @@ fn play(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         for step in demo::script() {
-            if let Step::Say(text) = step {
-                println!("— {text}");
-            }
             let list = match stage.jobs(&step) {
                 Ok(l) => l,
                 Err(e) => {

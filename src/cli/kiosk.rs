@@ -16,14 +16,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use examgate::kiosk::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
-use examgate::kiosk::card_reader::{self, PcscDocuments};
 use examgate::kiosk::config::{CameraSource, KioskConfig, ScreenLanguage};
+use examgate::kiosk::devices::bridge::{self, Mailbox};
+use examgate::kiosk::devices::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
+use examgate::kiosk::devices::pcsc::{self as card_reader, PcscDocuments};
+use examgate::kiosk::devices::v4l::V4lCamera;
 use examgate::kiosk::devices::DirectoryFrames;
 use examgate::kiosk::door::{Device, Timeouts};
 use examgate::kiosk::setup::{pick_session, Room};
 use examgate::kiosk::station::Command;
-use examgate::kiosk::v4l_camera::V4lCamera;
 use examgate::kiosk::worker::{self, Job, Parts};
 use examgate::package::open;
 use examgate::platform::clock::{Clock, SystemClock};
@@ -100,6 +101,19 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
                 card_reader::watch(wanted, stop, |c| jobs.send(Job::Command(c)).is_ok())
             })?
     };
+    let mut reader = PcscDocuments::new(config.reader.clone(), room.csca);
+    // The resident-ID reader's bridge runs for the whole session; its cards start attempts.
+    let bridge_stop = config.bridge.as_ref().map(|(program, args)| {
+        let mailbox = Mailbox::new();
+        reader.add_bridge(mailbox.clone());
+        let jobs = jobs.clone();
+        bridge::spawn(
+            program.display().to_string(),
+            args.clone(),
+            mailbox,
+            move |c| jobs.send(Job::Command(c)).is_ok(),
+        )
+    });
     let ticker = {
         let (jobs, stop) = (jobs.clone(), stop.clone());
         std::thread::Builder::new()
@@ -120,7 +134,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         keys: Box::new(keys),
         clock,
         offset,
-        reader: Box::new(PcscDocuments::new(config.reader.clone(), room.csca)),
+        reader: Box::new(reader),
         camera: Box::new(camera),
         info: room.info,
         gate: room.gate,
@@ -144,6 +158,9 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         (None, false) => super::screen::window(jobs, updates, lang)?,
     };
     stop.store(true, Ordering::SeqCst);
+    if let Some(bridge) = &bridge_stop {
+        bridge.store(true, Ordering::SeqCst);
+    }
     let _ = worker.join();
     let _ = reader_thread.join();
     let _ = ticker.join();

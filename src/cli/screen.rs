@@ -22,12 +22,18 @@ pub fn parse_language(text: &str) -> Result<Language, String> {
     Language::parse(text).ok_or_else(|| format!("{text:?}: the languages are zh and en"))
 }
 
-/// One decision as a line.
+/// One decision as a line for people (`DENY 2027010003: wrong room, go to S01/R102 seat 5`).
 pub fn describe(t: &TicketNumber, d: &Decision) -> String {
-    match d {
-        Decision::Admit { seat } => format!("  {t}: ADMIT, seat {seat}"),
-        Decision::Refer { reasons } => format!("  {t}: REFER, {reasons:?}"),
-        Decision::Deny { reason, guidance } => format!("  {t}: DENY, {reason:?}, {guidance:?}"),
+    format!("  {}", examgate::decision::words::line(t, d))
+}
+
+/// Print what a person at the console should read of an update: each decision, and the
+/// demo's narration in its place among them.
+fn print_update(u: &Update) {
+    match u {
+        Update::Decision(t, d, _) => println!("{}", describe(t, d)),
+        Update::Said(words) => println!("— {words}"),
+        _ => {}
     }
 }
 
@@ -37,10 +43,9 @@ pub fn print_all(updates: Receiver<Update>, screens: bool) -> Option<String> {
     let mut state = Screenful::default();
     let mut last = String::new();
     for u in updates {
-        match &u {
-            Update::Decision(t, d, _) => println!("{}", describe(t, d)),
-            Update::Failed(why) => return Some(why.clone()),
-            _ => {}
+        print_update(&u);
+        if let Update::Failed(why) = &u {
+            return Some(why.clone());
         }
         if screens && state.apply(&u) {
             let v = &state.view;
@@ -71,10 +76,9 @@ pub fn render_all(
     let mut state = Screenful::default();
     let (mut last, mut n) = (String::new(), 0);
     for u in updates {
-        match &u {
-            Update::Decision(t, d, _) => println!("{}", describe(t, d)),
-            Update::Failed(why) => return Ok(Some(why.clone())),
-            _ => {}
+        print_update(&u);
+        if let Update::Failed(why) = &u {
+            return Ok(Some(why.clone()));
         }
         if !state.apply(&u) {
             continue;
@@ -135,13 +139,10 @@ pub fn window(
                         break;
                     }
                 };
-                match &u {
-                    Update::Decision(t, d, _) => println!("{}", describe(t, d)),
-                    Update::Failed(why) => {
-                        *failed_in.borrow_mut() = Some(why.clone());
-                        let _ = slint::quit_event_loop();
-                    }
-                    _ => {}
+                print_update(&u);
+                if let Update::Failed(why) = &u {
+                    *failed_in.borrow_mut() = Some(why.clone());
+                    let _ = slint::quit_event_loop();
                 }
                 changed |= state.apply(&u);
             }

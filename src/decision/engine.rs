@@ -6,12 +6,15 @@
 use chrono::NaiveDateTime;
 
 use super::evidence::{
-    DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth, Placement, SessionId,
-    TicketNumber,
+    CandidateRecord, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth,
+    Placement, SessionId, TicketNumber,
 };
 use super::policy::RoomPolicy;
 
 /// The outcome at the door.
+///
+/// format-stable: serialized into the signed log (decision events); do not rename or
+/// reorder, only add.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Decision {
     /// Enter and sit here.
@@ -34,6 +37,8 @@ pub enum Decision {
 }
 
 /// Why a candidate is turned away.
+///
+/// format-stable: serialized into the signed log; do not rename, only add.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DenyReason {
     /// The ticket is not in this exam's roster.
@@ -52,6 +57,8 @@ pub enum DenyReason {
 }
 
 /// What the kiosk tells a denied candidate.
+///
+/// format-stable: serialized into the signed log; do not rename, only add.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Guidance {
     /// Go to this site, room and seat.
@@ -74,6 +81,9 @@ pub enum Severity {
 }
 
 /// Why a candidate needs an invigilator.
+///
+/// format-stable: serialized into the signed log (decision events); do not rename or
+/// reorder variants or fields, only add.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum ReferReason {
     /// This ticket was already admitted this session: possible impersonation.
@@ -110,6 +120,12 @@ pub enum ReferReason {
         /// Attempts made.
         tries: u8,
     },
+    /// The candidate's document could not be read (no key, a refused chip, a failing
+    /// reader bridge, nothing presented before the deadline).
+    DocumentUnreadable {
+        /// Why, in words.
+        why: String,
+    },
     /// The answer sheet belongs to someone else or another session.
     PaperMismatch {
         /// Ticket on the label.
@@ -132,6 +148,19 @@ impl ReferReason {
     }
 }
 
+impl ReferReason {
+    /// Whether admitting over this reason needs a second, different invigilator's PIN
+    /// (design.md: any high-severity reason, a missing face or low liveness): covering the
+    /// face or holding up a photo must not be a way round the face check.
+    pub fn needs_second_invigilator(&self) -> bool {
+        self.severity() == Severity::High
+            || matches!(
+                self,
+                ReferReason::NoUsableFace { .. } | ReferReason::LivenessLow { .. }
+            )
+    }
+}
+
 impl Decision {
     /// The highest severity among a referral's reasons; `None` for admit and deny.
     pub fn severity(&self) -> Option<Severity> {
@@ -142,10 +171,26 @@ impl Decision {
     }
 }
 
-/// Decide at `now` (exam-local time) for the candidate in `evidence` at the room of `policy`.
-pub fn decide(evidence: &Evidence, policy: &RoomPolicy, now: NaiveDateTime) -> Decision {
-    let deny = |reason, guidance| Decision::Deny { reason, guidance };
-    let Some(candidate) = &evidence.candidate else {
+/// The checks that turn a candidate away before any document or face is taken: not in the
+/// exam's roster, not sitting this session, late, at the wrong room, too early. The door
+/// runs them as soon as it knows the ticket; [`decide`] runs them first as well, so both
+/// paths apply one set of rules. `None`: the candidate may go on to the checks.
+pub fn admissible(
+    candidate: Option<&CandidateRecord>,
+    policy: &RoomPolicy,
+    now: NaiveDateTime,
+) -> Option<Decision> {
+    gate(candidate, policy, now).err()
+}
+
+/// [`admissible`], giving the record and the placement to go on with.
+fn gate<'e>(
+    candidate: Option<&'e CandidateRecord>,
+    policy: &RoomPolicy,
+    now: NaiveDateTime,
+) -> Result<(&'e CandidateRecord, &'e Placement), Decision> {
+    let deny = |reason, guidance| Err(Decision::Deny { reason, guidance });
+    let Some(candidate) = candidate else {
         return deny(DenyReason::NotInRoster, Guidance::SeeExamOffice);
     };
     let Some(placement) = &candidate.placement else {
@@ -165,30 +210,48 @@ pub fn decide(evidence: &Evidence, policy: &RoomPolicy, now: NaiveDateTime) -> D
             Guidance::ComeBackAt(policy.window.entry_opens),
         );
     }
+    Ok((candidate, placement))
+}
+
+/// Decide at `now` (exam-local time) for the candidate in `evidence` at the room of `policy`.
+pub fn decide(evidence: &Evidence, policy: &RoomPolicy, now: NaiveDateTime) -> Decision {
+    let (candidate, placement) = match gate(evidence.candidate.as_ref(), policy, now) {
+        Ok(admissible) => admissible,
+        Err(denied) => return denied,
+    };
 
     let mut reasons = Vec::new();
     if evidence.already_admitted {
         reasons.push(ReferReason::AlreadyAdmitted);
     }
-    if let DocumentEvidence::Read {
-        number,
-        name,
-        passive_auth,
-    } = &evidence.document
-    {
-        if let PassiveAuth::Failed(why) = passive_auth {
-            reasons.push(ReferReason::PassiveAuthFailed(why.clone()));
+    match &evidence.document {
+        DocumentEvidence::Read {
+            number,
+            name,
+            passive_auth,
+            ..
+        } => {
+            if let PassiveAuth::Failed(why) = passive_auth {
+                reasons.push(ReferReason::PassiveAuthFailed(why.clone()));
+            }
+            if normalise_number(number) != normalise_number(&candidate.document_number) {
+                reasons.push(ReferReason::DocumentNumberMismatch);
+            }
+            let registered = candidate
+                .document_name
+                .as_deref()
+                .unwrap_or(&candidate.name);
+            if normalise_name(name) != normalise_name(registered) {
+                reasons.push(ReferReason::NameMismatch);
+            }
         }
-        if normalise_number(number) != normalise_number(&candidate.document_number) {
-            reasons.push(ReferReason::DocumentNumberMismatch);
+        DocumentEvidence::CardUid {
+            matches_roster: false,
+        } => reasons.push(ReferReason::DocumentNumberMismatch),
+        DocumentEvidence::Unreadable { why } => {
+            reasons.push(ReferReason::DocumentUnreadable { why: why.clone() })
         }
-        let registered = candidate
-            .document_name
-            .as_deref()
-            .unwrap_or(&candidate.name);
-        if normalise_name(name) != normalise_name(registered) {
-            reasons.push(ReferReason::NameMismatch);
-        }
+        DocumentEvidence::CardUid { .. } | DocumentEvidence::NotPresented => {}
     }
     match evidence.face {
         FaceEvidence::NoUsableFace { tries } => reasons.push(ReferReason::NoUsableFace { tries }),
@@ -262,7 +325,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::decision::evidence::{CandidateRecord, DocumentKind, RoomRef};
+    use crate::decision::evidence::{CandidateRecord, DocumentKind, ReadBy, RoomRef};
     use crate::decision::policy::SessionWindow;
 
     fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
@@ -316,6 +379,7 @@ mod tests {
             document: DocumentEvidence::Read {
                 number: "E12345678".into(),
                 name: "LI<<LEI<<<<<<<<".into(),
+                read_by: ReadBy::Chip,
                 passive_auth: PassiveAuth::Valid,
             },
             face: FaceEvidence::Captured {
@@ -452,6 +516,7 @@ mod tests {
                     e.document = DocumentEvidence::Read {
                         number: "E99999999".into(),
                         name: "LI<<LEI".into(),
+                        read_by: ReadBy::Chip,
                         passive_auth: PassiveAuth::Valid,
                     }
                 },
@@ -464,6 +529,7 @@ mod tests {
                     e.document = DocumentEvidence::Read {
                         number: "E12345678".into(),
                         name: "HAN<<MEIMEI".into(),
+                        read_by: ReadBy::Chip,
                         passive_auth: PassiveAuth::Valid,
                     }
                 },
@@ -476,6 +542,7 @@ mod tests {
                     e.document = DocumentEvidence::Read {
                         number: "E12345678".into(),
                         name: "LI<<LEI".into(),
+                        read_by: ReadBy::Chip,
                         passive_auth: PassiveAuth::Failed("DG2 hash".into()),
                     }
                 },
@@ -612,6 +679,7 @@ mod tests {
                     e.document = DocumentEvidence::Read {
                         number: "X1".into(),
                         name: "LI<<LEI".into(),
+                        read_by: ReadBy::Chip,
                         passive_auth: PassiveAuth::Failed("signature".into()),
                     };
                     e.face = FaceEvidence::Captured {
@@ -639,12 +707,104 @@ mod tests {
                     },
                 ]),
             ),
+            (
+                "r11: a resident ID card read by the certified reader: admitted, no PA claimed",
+                |e| {
+                    e.document = DocumentEvidence::Read {
+                        number: "E12345678".into(),
+                        name: "LI LEI".into(),
+                        read_by: ReadBy::CertifiedReader,
+                        passive_auth: PassiveAuth::NotApplicable,
+                    }
+                },
+                at(8, 45, 0),
+                Decision::Admit { seat: 7 },
+            ),
+            (
+                "r11: an unreadable document is a referral with its reason",
+                |e| {
+                    e.document = DocumentEvidence::Unreadable {
+                        why: "BAC refused".into(),
+                    }
+                },
+                at(8, 45, 0),
+                refer(vec![ReferReason::DocumentUnreadable {
+                    why: "BAC refused".into(),
+                }]),
+            ),
+            (
+                "r11: a UID card of the roster's holder: the face decides",
+                |e| {
+                    e.document = DocumentEvidence::CardUid {
+                        matches_roster: true,
+                    }
+                },
+                at(8, 45, 0),
+                Decision::Admit { seat: 7 },
+            ),
+            (
+                "r11: a UID card that is not the ticket holder's",
+                |e| {
+                    e.document = DocumentEvidence::CardUid {
+                        matches_roster: false,
+                    }
+                },
+                at(8, 45, 0),
+                refer(vec![ReferReason::DocumentNumberMismatch]),
+            ),
+            (
+                "r11: no document registered, none presented: ticket and face suffice",
+                |e| e.document = DocumentEvidence::NotPresented,
+                at(8, 45, 0),
+                Decision::Admit { seat: 7 },
+            ),
         ];
         for (name, spoil, now, expected) in cases {
             let mut e = genuine();
             spoil(&mut e);
             assert_eq!(decide(&e, &policy(), now), expected, "case: {name}");
         }
+    }
+
+    #[test]
+    fn r11_admissible_applies_the_deny_rules_of_decide() {
+        let e = genuine();
+        assert_eq!(
+            admissible(e.candidate.as_ref(), &policy(), at(8, 45, 0)),
+            None
+        );
+        for now in [at(8, 0, 0), at(9, 15, 0)] {
+            assert_eq!(
+                admissible(e.candidate.as_ref(), &policy(), now),
+                Some(decide(&e, &policy(), now)),
+                "the same deny at {now}"
+            );
+        }
+        assert!(matches!(
+            admissible(None, &policy(), at(8, 45, 0)),
+            Some(Decision::Deny {
+                reason: DenyReason::NotInRoster,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn r11_a_second_invigilator_for_high_severity_no_face_and_low_liveness() {
+        let needs = |r: ReferReason| r.needs_second_invigilator();
+        assert!(needs(ReferReason::AlreadyAdmitted));
+        assert!(needs(ReferReason::PassiveAuthFailed("DG2 hash".into())));
+        assert!(needs(ReferReason::RegistrationMismatch {
+            score: 0.1,
+            threshold: 0.4
+        }));
+        assert!(needs(ReferReason::NoUsableFace { tries: 3 }));
+        assert!(needs(ReferReason::LivenessLow {
+            score: 0.1,
+            threshold: 0.5
+        }));
+        assert!(!needs(ReferReason::NameMismatch));
+        assert!(!needs(ReferReason::DocumentUnreadable { why: "x".into() }));
     }
 
     #[test]

@@ -89,7 +89,10 @@ impl fmt::Debug for CandidateRecord {
 }
 
 /// Outcome of passive authentication of a chip's data (ICAO 9303 part 11).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// format-stable: serialized into the signed log; do not rename.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PassiveAuth {
     /// Hashes, signature and certificate chain all verified.
     Valid,
@@ -99,10 +102,24 @@ pub enum PassiveAuth {
     NotApplicable,
 }
 
+/// How a document's data reached the kiosk: what its authenticity rests on.
+///
+/// format-stable: serialized into the signed log; do not rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadBy {
+    /// An ICAO 9303 chip read over PC/SC; its data is checked by passive authentication.
+    Chip,
+    /// A resident ID card read by the certified reader through its vendor SDK (the bridge):
+    /// the reader's security module checked the card; no passive authentication exists for
+    /// it on our side.
+    CertifiedReader,
+}
+
 /// What the document reader produced.
 #[derive(Clone, PartialEq)]
 pub enum DocumentEvidence {
-    /// No document was presented.
+    /// No document was presented (a candidate registered without one).
     NotPresented,
     /// A document was read.
     Read {
@@ -110,8 +127,22 @@ pub enum DocumentEvidence {
         number: String,
         /// Holder's name as read.
         name: String,
-        /// Passive authentication.
+        /// What read it.
+        read_by: ReadBy,
+        /// Passive authentication ([`PassiveAuth::NotApplicable`] for a certified reader).
         passive_auth: PassiveAuth,
+    },
+    /// A UID-only card (student or campus card): its UID led to a roster entry, or did not
+    /// match the ticket's. A UID proves nothing alone (clonable); the face decides.
+    CardUid {
+        /// Whether the UID is the one the roster holds for the candidate.
+        matches_roster: bool,
+    },
+    /// The candidate's document could not be read (no key, a refused chip, a failing
+    /// bridge, nothing presented before the deadline): an invigilator must look.
+    Unreadable {
+        /// Why, in words (no personal data).
+        why: String,
     },
 }
 
@@ -119,12 +150,24 @@ impl fmt::Debug for DocumentEvidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DocumentEvidence::NotPresented => f.write_str("NotPresented"),
-            DocumentEvidence::Read { passive_auth, .. } => f
+            DocumentEvidence::Read {
+                read_by,
+                passive_auth,
+                ..
+            } => f
                 .debug_struct("Read")
                 .field("number", &"<redacted>")
                 .field("name", &"<redacted>")
+                .field("read_by", read_by)
                 .field("passive_auth", passive_auth)
                 .finish(),
+            DocumentEvidence::CardUid { matches_roster } => f
+                .debug_struct("CardUid")
+                .field("matches_roster", matches_roster)
+                .finish(),
+            DocumentEvidence::Unreadable { why } => {
+                f.debug_struct("Unreadable").field("why", why).finish()
+            }
         }
     }
 }

@@ -3,20 +3,21 @@
 //! session. Every action names the invigilator it is attributed to; the kiosk appends it
 //! only after that invigilator's PIN was accepted at the gate.
 //!
-//! The one rule checked here: admitting a candidate whose face did not match needs a second,
-//! different invigilator ([`Resolution::new`]).
+//! The one rule checked here: admitting a candidate over a high-severity reason, a missing
+//! face or low liveness needs a second, different invigilator ([`Resolution::new`]).
 //!
 //! format-stable: the serialized field names and reason codes are part of the log; do not
 //! rename or reorder.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::events::{Event, IncidentEvent};
 use super::seal::Seal;
 use super::EventKind;
 use crate::invigilator::Attempt;
 
 /// Why an invigilator admitted or denied a referred candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     /// Ticket, document and registration photo compared by hand: same person.
@@ -52,7 +53,7 @@ impl ReasonCode {
 }
 
 /// The invigilator's verdict on a referral.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
     /// Admit to this seat.
@@ -67,8 +68,8 @@ pub enum Verdict {
 /// Why an action cannot be recorded as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionError {
-    /// Admitting over a face mismatch without a second invigilator.
-    #[error("admitting ticket {ticket} over a face mismatch needs a second invigilator's PIN")]
+    /// Admitting over a reason that needs two people, with one.
+    #[error("admitting ticket {ticket} over this referral needs a second invigilator's PIN")]
     SecondInvigilatorNeeded {
         /// Ticket.
         ticket: String,
@@ -90,7 +91,7 @@ pub enum ActionError {
 }
 
 /// A resolved referral, checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
     /// Ticket of the referred candidate.
     pub ticket: String,
@@ -108,8 +109,8 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    /// A resolution; `face_mismatch` says whether the referral's reasons included a face
-    /// score below threshold (registration or portrait).
+    /// A resolution; `needs_second` says whether the referral's reasons need two people to
+    /// admit over ([`crate::decision::ReferReason::needs_second_invigilator`]).
     pub fn new(
         ticket: &str,
         referral_seq: u64,
@@ -117,7 +118,7 @@ impl Resolution {
         reason: ReasonCode,
         invigilator: &str,
         second: Option<&str>,
-        face_mismatch: bool,
+        needs_second: bool,
     ) -> Result<Resolution, ActionError> {
         let admitting = matches!(verdict, Verdict::Admit { .. });
         if admitting != reason.admits() {
@@ -129,7 +130,7 @@ impl Resolution {
         if second == Some(invigilator) {
             return Err(ActionError::SameInvigilator(invigilator.to_string()));
         }
-        if admitting && face_mismatch && second.is_none() {
+        if admitting && needs_second && second.is_none() {
             return Err(ActionError::SecondInvigilatorNeeded {
                 ticket: ticket.to_string(),
             });
@@ -182,30 +183,6 @@ pub enum Action {
     Seal(Seal),
 }
 
-#[derive(Serialize)]
-struct Who<'a> {
-    invigilator: &'a str,
-}
-
-#[derive(Serialize)]
-struct Rejected<'a> {
-    invigilator: &'a str,
-    tries_left: u32,
-}
-
-#[derive(Serialize)]
-struct Locked<'a> {
-    invigilator: &'a str,
-    until_ms: i64,
-}
-
-#[derive(Serialize)]
-struct IncidentPayload<'a> {
-    invigilator: &'a str,
-    ticket: Option<&'a str>,
-    text: &'a str,
-}
-
 impl Action {
     /// The event a PIN attempt at the gate leads to; `None` for an id not in the package
     /// (nobody to attribute it to; the kiosk shows the error and logs nothing).
@@ -241,50 +218,46 @@ impl Action {
         })
     }
 
-    /// The event kind.
-    pub fn kind(&self) -> EventKind {
-        let name = match self {
-            Action::Unlock { .. } => "invigilator_unlock",
-            Action::PinRejected { .. } => "invigilator_pin_rejected",
-            Action::LockedOut { .. } => "invigilator_locked_out",
-            Action::Resolve(_) => "referral_resolved",
-            Action::Incident { .. } => "incident",
-            Action::Seal(_) => "seal",
-        };
-        EventKind::new(name).expect("fixed kind names are valid")
-    }
-
-    /// The canonical payload.
-    pub fn payload(&self) -> Vec<u8> {
-        let json = match self {
-            Action::Unlock { invigilator } => serde_json::to_vec(&Who { invigilator }),
+    /// The log event.
+    pub fn event(&self) -> Event {
+        match self.clone() {
+            Action::Unlock { invigilator } => Event::Unlock { invigilator },
             Action::PinRejected {
                 invigilator,
                 tries_left,
-            } => serde_json::to_vec(&Rejected {
+            } => Event::PinRejected {
                 invigilator,
-                tries_left: *tries_left,
-            }),
+                tries_left,
+            },
             Action::LockedOut {
                 invigilator,
                 until_ms,
-            } => serde_json::to_vec(&Locked {
+            } => Event::LockedOut {
                 invigilator,
-                until_ms: *until_ms,
-            }),
-            Action::Resolve(r) => serde_json::to_vec(r),
+                until_ms,
+            },
+            Action::Resolve(r) => Event::Resolved(r),
             Action::Incident {
                 invigilator,
                 ticket,
                 text,
-            } => serde_json::to_vec(&IncidentPayload {
+            } => Event::Incident(IncidentEvent {
                 invigilator,
-                ticket: ticket.as_deref(),
+                ticket,
                 text,
             }),
-            Action::Seal(s) => return s.payload(),
-        };
-        json.expect("action payloads are plain data and always serialize")
+            Action::Seal(s) => Event::Seal(s),
+        }
+    }
+
+    /// The event kind.
+    pub fn kind(&self) -> EventKind {
+        self.event().kind()
+    }
+
+    /// The canonical payload.
+    pub fn payload(&self) -> Vec<u8> {
+        self.event().payload()
     }
 }
 
@@ -292,7 +265,7 @@ impl Action {
 mod tests {
     use super::*;
 
-    fn admit(second: Option<&str>, face_mismatch: bool) -> Result<Resolution, ActionError> {
+    fn admit(second: Option<&str>, needs_second: bool) -> Result<Resolution, ActionError> {
         Resolution::new(
             "2027010001",
             41,
@@ -300,7 +273,7 @@ mod tests {
             ReasonCode::IdentityConfirmedByHand,
             "T001",
             second,
-            face_mismatch,
+            needs_second,
         )
     }
 

@@ -2,10 +2,10 @@
 //! report or the incidents, both invigilators' attestations, and the chain head it closes.
 //! format-stable: the serialized field names are part of the log; do not rename or reorder.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Counts for the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Admitted candidates.
     pub admitted: u32,
@@ -30,7 +30,7 @@ impl Counts {
 }
 
 /// One incident recorded by an invigilator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     /// When, milliseconds since the epoch.
     pub at_ms: i64,
@@ -41,7 +41,7 @@ pub struct Incident {
 }
 
 /// The session report: nothing happened, or what did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "incidents", rename_all = "snake_case")]
 pub enum Report {
     /// The zero report: no incidents.
@@ -51,7 +51,7 @@ pub enum Report {
 }
 
 /// One invigilator's attestation (given by entering their PIN at the seal screen).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
     /// Invigilator id.
     pub invigilator: String,
@@ -71,7 +71,7 @@ pub enum SealError {
 }
 
 /// The seal payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seal {
     /// Session id.
     pub session: String,

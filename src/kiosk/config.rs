@@ -15,6 +15,8 @@
 //!
 //! [reader]
 //! name = "ACS ACR1252 Dual Reader [ACR1252 Dual Reader PICC] 00 00"   # optional
+//! bridge = "/usr/lib/examgate/bridge"  # optional: the resident-ID reader's bridge program
+//! bridge_args = ["--port", "/dev/ttyUSB0"]                          # optional
 //!
 //! [camera]
 //! device = 0                         # /dev/video0; or directory = "frames" (replayed files)
@@ -110,6 +112,9 @@ pub struct KioskConfig {
     pub session: Option<String>,
     /// The PC/SC reader to use; None: any reader.
     pub reader: Option<String>,
+    /// The resident-ID reader's bridge program and its arguments (`card::bridge`); None:
+    /// no resident-ID reader at this door.
+    pub bridge: Option<(PathBuf, Vec<String>)>,
     /// The camera.
     pub camera: CameraSource,
 }
@@ -135,6 +140,9 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawReader {
     name: Option<String>,
+    bridge: Option<PathBuf>,
+    #[serde(default)]
+    bridge_args: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +274,10 @@ impl KioskConfig {
             language,
             session: raw.session,
             reader: raw.reader.name.filter(|n| !n.is_empty()),
+            bridge: raw
+                .reader
+                .bridge
+                .map(|program| (base.join(program), raw.reader.bridge_args)),
             camera,
         })
     }
@@ -335,6 +347,7 @@ device = 0
             CameraSource::Directory(PathBuf::from("/k/frames"))
         );
         assert_eq!(c.reader.as_deref(), Some("Virtual PCD 00 00"));
+        assert_eq!(c.bridge, None);
         assert_eq!(c.language, ScreenLanguage::English);
         assert_eq!(c.session.as_deref(), Some("maths"));
     }

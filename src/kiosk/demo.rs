@@ -11,10 +11,12 @@ use anyhow::{bail, Context};
 use chrono::{FixedOffset, NaiveDate};
 use image::RgbImage;
 
+use super::devices::bridge::Mailbox;
 use super::devices::{EmulatedReader, ReplayCamera};
 use super::door::{Device, Timeouts};
 use super::station::{Command, IncidentKind};
 use super::worker::{Job, Parts};
+use crate::card::bridge::BridgeCard;
 use crate::card::emulated::{Document, EmulatedPassport};
 use crate::card::mrz;
 use crate::card::pace::{Curve, PaceInfo};
@@ -142,6 +144,58 @@ const OTHERS: [&str; 16] = [
     "朱琳", "胡斌", "郭佳", "何欣",
 ];
 
+/// The demo's resident ID card holder: what the certified reader's bridge reports when the
+/// card is put on it (the card's own photo is small: 102×126, as the vendor SDK gives it).
+struct IdHolder {
+    ticket: &'static str,
+    name: &'static str,
+    id_number: &'static str,
+    /// Registration photo.
+    photo: &'static str,
+    /// The photo on the card's chip, before it is shrunk to the card's size.
+    card_photo: &'static str,
+    seat: u16,
+}
+
+const ID_HOLDER: IdHolder = IdHolder {
+    ticket: "2027010021",
+    name: "李娜",
+    id_number: "11010520110308001X",
+    photo: "obama2.jpg",
+    card_photo: "obama.jpg",
+    seat: 21,
+};
+
+/// The resident ID card's photo as the reader gives it: the face in sample photo `name`
+/// cropped and shrunk to 102×126 pixels, JPEG (the tests use it too).
+pub fn id_card_photo(samples: &Path, name: &str, engine: &FaceEngine) -> anyhow::Result<Vec<u8>> {
+    let path = samples.join(name);
+    let img = image::open(&path)
+        .with_context(|| format!("demo ID photo {}", path.display()))?
+        .to_rgb8();
+    let face = engine
+        .analyze(&img)
+        .ok()
+        .and_then(|a| a.face)
+        .with_context(|| format!("no face in {}", path.display()))?;
+    let b = face.detection.raw;
+    // A passport-style crop around the face: 102:126, the face about half the width.
+    let (cx, cy) = ((b.x1 + b.x2) / 2.0, (b.y1 + b.y2) / 2.0);
+    let w = (b.x2 - b.x1) * 1.9;
+    let h = w * 126.0 / 102.0;
+    let x = (cx - w / 2.0).max(0.0) as u32;
+    let y = (cy - h / 2.2).max(0.0) as u32;
+    let w = (w as u32).min(img.width() - x);
+    let h = (h as u32).min(img.height() - y);
+    let crop = image::imageops::crop_imm(&img, x, y, w, h).to_image();
+    let small = image::imageops::resize(&crop, 102, 126, image::imageops::FilterType::Triangle);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&small)
+        .context("encoding the demo ID photo")?;
+    Ok(jpeg)
+}
+
 fn candidates_csv() -> String {
     let mut csv = String::from(
         "ticket,name,sex,birth_date,doc_type,doc_number,doc_expiry,can,card_uid,photo,chinese_site,chinese_room,chinese_seat\n",
@@ -163,6 +217,11 @@ fn candidates_csv() -> String {
     }
     // Sent to R102: the wrong-room candidate.
     csv += "2027010003,陈晨,F,2011-05-06,none,,,,,obama2.jpg,S01,R102,5\n";
+    // A resident ID card holder (read through the certified reader's bridge).
+    csv += &format!(
+        "{},{},M,2011-03-08,cn-id,{},,,,{},S01,R101,{}\n",
+        ID_HOLDER.ticket, ID_HOLDER.name, ID_HOLDER.id_number, ID_HOLDER.photo, ID_HOLDER.seat
+    );
     for (i, name) in OTHERS.iter().enumerate() {
         let seat = 5 + i;
         let photo = PHOTOS[i % PHOTOS.len()];
@@ -220,6 +279,10 @@ pub struct Stage {
     pub passports: HashMap<String, Arc<Mutex<Option<EmulatedPassport>>>>,
     /// The card on the reader.
     pub card: Arc<Mutex<Option<EmulatedPassport>>>,
+    /// The resident-ID reader's bridge reports (the demo's fake bridge writes here).
+    pub bridge: Mailbox,
+    /// The resident ID cards, by ticket, as the bridge reports them.
+    pub id_cards: HashMap<String, BridgeCard>,
     /// What stands in front of the camera.
     pub scene: Arc<Mutex<Option<RgbImage>>>,
     /// The simulated clock.
@@ -319,6 +382,16 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
     let room = super::setup::Room::new(&package, session, "K-S01-R101", work.join("export"))?;
     let reader = EmulatedReader::new(room.csca);
     let card = reader.card.clone();
+    let bridge = reader.bridge.clone();
+    let id_cards = HashMap::from([(
+        ID_HOLDER.ticket.to_string(),
+        BridgeCard {
+            id_number: ID_HOLDER.id_number.to_string(),
+            name: ID_HOLDER.name.to_string(),
+            photo: id_card_photo(samples, ID_HOLDER.card_photo, &engine)?,
+            photo_format: "jpeg".to_string(),
+        },
+    )]);
     let camera = ReplayCamera::default();
     let scene = camera.scene.clone();
     let kiosk = SeedKeyStore::from_seed(&[0x4B; 32]);
@@ -329,6 +402,8 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
         stage: Stage {
             passports,
             card,
+            bridge,
+            id_cards,
             scene,
             clock: clock.clone(),
             samples: samples.to_path_buf(),
@@ -368,6 +443,9 @@ pub enum Step {
     Tap(&'static str),
     /// The holder takes the passport back.
     Untap(&'static str),
+    /// This ticket's holder puts their resident ID card on the certified reader (its bridge
+    /// reports the card).
+    IdCard(&'static str),
     /// A command.
     Do(Command),
     /// The result shows its full time; the door returns to idle.
@@ -392,6 +470,10 @@ pub fn script() -> Vec<Step> {
         Untap("2027010001"),
         Say("the admitted candidate's answer sheet is scanned: it is theirs"),
         Do(C::Scan("2027010001/chinese".into())),
+        Settle,
+        Say("a resident ID card holder taps the card first (certified reader) → admitted with the seat"),
+        Face("obama3.jpg"),
+        IdCard("2027010021"),
         Settle,
         Say("an impostor holds Biden's ticket up to the camera, taps Biden's passport → referred"),
         ShowTicket("2027010002"),
@@ -422,10 +504,16 @@ pub fn script() -> Vec<Step> {
         Say("the impostor's referral: denied for impersonation"),
         Do(C::Review("2027010002".into())),
         Do(C::Resolve(ReasonCode::Impersonation)),
-        Say("the duplicate: the first admission stands, the repeat was a kiosk error"),
+        Say("the duplicate (invigilator mode locked itself after the resolution: unlock again): the first admission stands, the repeat was a kiosk error"),
+        Do(C::OpenInvigilator),
+        pin("T001", "480613"),
         Do(C::Review("2027010001".into())),
         Do(C::Resolve(ReasonCode::DuplicateWasKioskError)),
+        Say("already admitted is a high-severity reason: the second invigilator confirms"),
+        pin("T002", "905127"),
         Say("an incident, then the seal with the second invigilator"),
+        Do(C::OpenInvigilator),
+        pin("T001", "480613"),
         Do(C::ShowIncidents),
         Do(C::RecordIncident(IncidentKind::Unwell)),
         Do(C::Back),
@@ -433,7 +521,8 @@ pub fn script() -> Vec<Step> {
         Do(C::Seal),
         pin("T002", "905127"),
         Say("the signed log goes to the exam office"),
-        Do(C::Back),
+        Do(C::OpenInvigilator),
+        pin("T001", "480613"),
         Do(C::Export),
     ]
 }
@@ -458,7 +547,7 @@ impl Stage {
     /// The jobs that perform one step on the simulated devices.
     pub fn jobs(&self, step: &Step) -> anyhow::Result<Vec<Job>> {
         Ok(match step {
-            Step::Say(_) => vec![],
+            Step::Say(words) => vec![Job::Say(words.to_string())],
             Step::At(h, m, s) => {
                 let clock = self.clock.clone();
                 let to = at(*h, *m, *s);
@@ -492,6 +581,18 @@ impl Stage {
             }
             Step::Tap(ticket) => vec![self.swap(ticket)?, Job::Command(Command::CardPresent)],
             Step::Untap(ticket) => vec![self.swap(ticket)?, Job::Command(Command::CardRemoved)],
+            Step::IdCard(ticket) => {
+                let card = self
+                    .id_cards
+                    .get(*ticket)
+                    .with_context(|| format!("no demo ID card for {ticket}"))?
+                    .clone();
+                let bridge = self.bridge.clone();
+                vec![
+                    Job::Do(Box::new(move || bridge.put(Ok(card)))),
+                    Job::Command(Command::IdCardRead),
+                ]
+            }
             Step::Do(c) => vec![Job::Command(c.clone())],
             Step::Settle => {
                 let clock = self.clock.clone();

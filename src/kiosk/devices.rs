@@ -1,109 +1,111 @@
-//! Devices for a kiosk without hardware: the emulated passport on a simulated reader, a
-//! camera that replays a still photo, and a camera that plays the image files of a
-//! directory. The demo, the tests and the benchmark use them; a real kiosk uses the PC/SC
-//! and camera adapters behind the same traits.
+//! The door's device seams and their adapters, in one place: [`DocumentReader`] (whatever
+//! identity card or document the candidate presents) and [`FrameSource`] (the camera).
+//!
+//! The document seam is not shaped after the eMRTD: a reader gives a [`Document`], which is
+//! a chip read with passive authentication, a resident ID card as the certified reader's
+//! bridge reported it, or the UID of a student card. Adapters: `pcsc` (contactless reader
+//! through pcscd: eMRTD or UID), `bridge` (the resident-ID reader bridge program), `camera`
+//! and `v4l` (the camera on its own thread, V4L2 through nokhwa), `emulated` (the emulated
+//! passport, replayed photos and image directories for the demo and the tests).
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+pub mod bridge;
+pub mod camera;
+pub mod emulated;
+pub mod pcsc;
+#[cfg(feature = "ui")]
+pub mod v4l;
 
 use image::RgbImage;
 
-use super::runner::{DocumentReader, FrameSource};
+pub use emulated::{DirectoryFrames, EmulatedReader, ReplayCamera};
+
+use crate::card::bridge::{BridgeCard, BridgeError};
 use crate::card::emrtd::{self, Access, DocumentRead};
-use crate::card::emulated::EmulatedPassport;
+use crate::card::Transport;
 
-/// A reader whose card the caller swaps (None: nothing on the reader). Passive
-/// authentication uses the room package's CSCA list, as on a real kiosk.
-pub struct EmulatedReader {
-    /// The card on the reader.
-    pub card: Arc<Mutex<Option<EmulatedPassport>>>,
-    csca: Vec<Vec<u8>>,
+/// Which reader a card was presented on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The contactless PC/SC reader: passports, eID cards, UID-only student cards.
+    Contactless,
+    /// The certified resident-ID reader, through its bridge program.
+    ResidentId,
 }
 
-impl EmulatedReader {
-    /// A reader trusting `csca` (DER certificates).
-    pub fn new(csca: Vec<Vec<u8>>) -> EmulatedReader {
-        EmulatedReader {
-            card: Arc::new(Mutex::new(None)),
-            csca,
+/// A document as a reader produced it.
+pub enum Document {
+    /// An ICAO 9303 chip, opened with the candidate's access key, with its passive
+    /// authentication result.
+    Emrtd(Box<DocumentRead>),
+    /// A resident ID card as the certified reader's bridge reported it (ID number, name,
+    /// photo). The reader's security module checked the card; there is no passive
+    /// authentication for it on our side.
+    ResidentId(BridgeCard),
+    /// A UID-only card: the UID bytes. A UID proves nothing alone (clonable).
+    Uid(Vec<u8>),
+}
+
+impl std::fmt::Debug for Document {
+    // The documents hold a child's name, number and photo: only their shape is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Document::Emrtd(_) => f.write_str("Document::Emrtd(<redacted>)"),
+            Document::ResidentId(c) => write!(f, "Document::ResidentId({c:?})"),
+            Document::Uid(u) => write!(f, "Document::Uid({} bytes)", u.len()),
         }
     }
 }
 
-impl DocumentReader for EmulatedReader {
-    fn read(&mut self, access: &Access) -> Result<DocumentRead, crate::card::Error> {
-        let mut guard = self.card.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(chip) = guard.as_mut() else {
-            return Err(crate::card::Error::Transport(
-                crate::card::transport::TransportError::CardRemoved,
-            ));
-        };
-        chip.reset(); // each read is a fresh tap
-        let mut random = |b: &mut [u8]| {
-            for (i, x) in b.iter_mut().enumerate() {
-                *x = (i as u8).wrapping_mul(31).wrapping_add(7);
-            }
-        };
-        emrtd::read(chip, access, &self.csca, &mut random)
+/// Why no document came from a reader.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The chip read failed (card pulled away, wrong key, chip error).
+    #[error("{0}")]
+    Card(#[from] crate::card::Error),
+    /// The resident-ID bridge failed (malformed output, died, no card in time).
+    #[error("{0}")]
+    Bridge(#[from] BridgeError),
+    /// An eMRTD chip needs an access key and the candidate is not known yet (a passport
+    /// tapped before the ticket was shown) or the roster holds none for them.
+    #[error("no access key for this chip: show the admission ticket first")]
+    NoAccessKey,
+    /// Nothing waiting on the slot the door was told of.
+    #[error("no card on the {0:?} reader")]
+    NothingThere(Slot),
+}
+
+/// Reads the document presented on a slot.
+pub trait DocumentReader {
+    /// One read of the card on `slot`; `access` opens an eMRTD chip (readers of other
+    /// documents ignore it). A pulled card, a wrong key or a failing bridge is an error.
+    fn read(&mut self, slot: Slot, access: Option<&Access>) -> Result<Document, ReadError>;
+}
+
+/// Read the contactless card on `t`: an eMRTD chip with `access` and passive authentication
+/// against `csca`, or else the UID of a UID-only card. Shared by the PC/SC adapter and the
+/// emulated reader, so both treat cards alike.
+pub fn read_contactless(
+    t: &mut dyn Transport,
+    access: Option<&Access>,
+    csca: &[Vec<u8>],
+    random: &mut dyn FnMut(&mut [u8]),
+) -> Result<Document, ReadError> {
+    if emrtd::is_emrtd(t)? {
+        let access = access.ok_or(ReadError::NoAccessKey)?;
+        return Ok(Document::Emrtd(Box::new(emrtd::read(
+            t, access, csca, random,
+        )?)));
+    }
+    match emrtd::uid(t) {
+        Some(uid) => Ok(Document::Uid(uid)),
+        None => Err(ReadError::Card(crate::card::Error::Unsupported(
+            "the card is neither an ICAO 9303 document nor a UID card".into(),
+        ))),
     }
 }
 
-/// A camera showing whatever photo the caller puts in front of it.
-#[derive(Clone, Default)]
-pub struct ReplayCamera {
-    /// The current picture; None shows an empty scene.
-    pub scene: Arc<Mutex<Option<RgbImage>>>,
-}
-
-impl FrameSource for ReplayCamera {
-    fn frames(&mut self, n: usize) -> Result<Vec<RgbImage>, String> {
-        let scene = self.scene.lock().unwrap_or_else(|p| p.into_inner());
-        match scene.as_ref() {
-            Some(img) => Ok(vec![img.clone(); n]),
-            None => Ok(vec![RgbImage::new(640, 480); n]),
-        }
-    }
-}
-
-/// A camera playing the image files of a directory in name order, round and round.
-pub struct DirectoryFrames {
-    files: Vec<PathBuf>,
-    next: usize,
-}
-
-impl DirectoryFrames {
-    /// Every .jpg/.jpeg/.png in `dir`; an empty or unreadable directory is an error naming it.
-    pub fn open(dir: &Path) -> Result<DirectoryFrames, String> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| format!("frame directory {}: {e}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                    ["jpg", "jpeg", "png"].contains(&e.to_ascii_lowercase().as_str())
-                })
-            })
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(format!(
-                "frame directory {} has no .jpg or .png files",
-                dir.display()
-            ));
-        }
-        Ok(DirectoryFrames { files, next: 0 })
-    }
-}
-
-impl FrameSource for DirectoryFrames {
-    fn frames(&mut self, n: usize) -> Result<Vec<RgbImage>, String> {
-        (0..n)
-            .map(|_| {
-                let path = &self.files[self.next % self.files.len()];
-                self.next += 1;
-                image::open(path)
-                    .map(|i| i.to_rgb8())
-                    .map_err(|e| format!("frame {}: {e}", path.display()))
-            })
-            .collect()
-    }
+/// Gives camera frames.
+pub trait FrameSource {
+    /// The next `n` frames of the candidate.
+    fn frames(&mut self, n: usize) -> Result<Vec<RgbImage>, String>;
 }

@@ -5,7 +5,13 @@
 //!
 //! `Door::handle` is pure: (phase, input, now) → (phase, effects). The clock is an input.
 
+pub use super::devices::Slot;
 use crate::decision::{Decision, DocumentEvidence, FaceEvidence, TicketNumber};
+use crate::journal::events::DoorNote;
+
+/// Failed reads of one candidate's document after which the door stops asking for another
+/// tap and refers them as unreadable.
+pub const MAX_FAILED_READS: u8 = 2;
 
 /// A device the door needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,6 +60,8 @@ pub enum Phase {
         ticket: TicketNumber,
         /// Deadline, ms.
         until: i64,
+        /// Reads of this candidate's document that failed so far.
+        failures: u8,
     },
     /// Reading the document.
     Reading {
@@ -61,6 +69,8 @@ pub enum Phase {
         ticket: Option<TicketNumber>,
         /// Deadline, ms.
         until: i64,
+        /// Reads of this candidate's document that failed before this one.
+        failures: u8,
     },
     /// Capturing the face.
     Capturing {
@@ -105,8 +115,8 @@ pub enum Input {
         /// Whether the roster expects a document.
         document_needed: bool,
     },
-    /// A card was put on the reader.
-    CardPresent,
+    /// A card was put on a reader (for the resident-ID reader: its bridge reported one).
+    CardPresent(Slot),
     /// The card left the reader.
     CardRemoved,
     /// The document was read; `ticket` is the roster entry it leads to (for a tap without a
@@ -145,10 +155,12 @@ pub enum Input {
 /// What the runner must do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Read the card on the reader (with the roster's MRZ/CAN for `ticket`, if known).
+    /// Read the card on `slot` (with the roster's MRZ/CAN for `ticket`, if known).
     ReadDocument {
         /// Ticket scanned before the tap.
         ticket: Option<TicketNumber>,
+        /// The reader it was presented on.
+        slot: Slot,
     },
     /// Start capturing frames (live preview, hints).
     StartCapture,
@@ -163,10 +175,10 @@ pub enum Effect {
         /// The face.
         face: FaceEvidence,
     },
-    /// Append an event to the log.
+    /// Append one of the door's notes to the log.
     Log {
-        /// Event kind.
-        kind: &'static str,
+        /// Which.
+        note: DoorNote,
         /// Why (no personal data).
         detail: String,
     },
@@ -214,12 +226,29 @@ impl Door {
         }
     }
 
+    /// The candidate's document cannot be had: the face is still captured, and the decision
+    /// refers them with `why` (design.md: never silence).
+    fn unreadable(&mut self, ticket: TicketNumber, why: String, now: i64) -> Vec<Effect> {
+        self.phase = Phase::Capturing {
+            ticket,
+            document: DocumentEvidence::Unreadable { why: why.clone() },
+            until: now + self.timeouts.face_capture,
+        };
+        vec![
+            Effect::Log {
+                note: DoorNote::DocumentUnreadable,
+                detail: why,
+            },
+            Effect::StartCapture,
+        ]
+    }
+
     fn timeout(&mut self, what: &str) -> Vec<Effect> {
         self.phase = Phase::Idle;
         vec![
             Effect::StopCapture,
             Effect::Log {
-                kind: "door_timeout",
+                note: DoorNote::DoorTimeout,
                 detail: format!("no {what} in time; back to idle"),
             },
         ]
@@ -244,7 +273,7 @@ impl Door {
                 if missing.is_empty() {
                     self.phase = P::Idle;
                     return vec![Effect::Log {
-                        kind: "device_recovered",
+                        note: DoorNote::DeviceRecovered,
                         detail: format!("{d:?} is back"),
                     }];
                 }
@@ -255,7 +284,7 @@ impl Door {
                 let was_busy = !matches!(self.phase, P::Idle);
                 self.phase = P::DeviceError { missing: vec![*d] };
                 let mut effects = vec![Effect::Log {
-                    kind: "device_lost",
+                    note: DoorNote::DeviceLost,
                     detail: format!(
                         "{d:?} disappeared{}",
                         if was_busy { " during a candidate" } else { "" }
@@ -279,6 +308,7 @@ impl Door {
                 self.phase = P::AwaitingDocument {
                     ticket,
                     until: now + t.document_tap,
+                    failures: 0,
                 };
                 vec![Effect::Hint(Hint::PlaceDocument)]
             }
@@ -304,29 +334,45 @@ impl Door {
                 };
                 vec![]
             }
-            (P::Idle, I::CardPresent) => {
+            // Tap first: the card starts the attempt; the document names the candidate.
+            (P::Idle, I::CardPresent(slot)) => {
                 self.phase = P::Reading {
                     ticket: None,
                     until: now + t.document_read,
+                    failures: 0,
                 };
-                vec![Effect::ReadDocument { ticket: None }]
+                vec![Effect::ReadDocument { ticket: None, slot }]
             }
-            (P::AwaitingDocument { ticket, .. }, I::CardPresent) => {
+            (
+                P::AwaitingDocument {
+                    ticket, failures, ..
+                },
+                I::CardPresent(slot),
+            ) => {
                 self.phase = P::Reading {
                     ticket: Some(ticket.clone()),
                     until: now + t.document_read,
+                    failures,
                 };
                 vec![Effect::ReadDocument {
                     ticket: Some(ticket),
+                    slot,
                 }]
             }
             (
-                P::Reading { ticket, .. },
+                P::Reading { ticket, until, .. },
                 I::DocumentRead {
                     ticket: found,
                     document,
                 },
             ) => match ticket.or(found) {
+                // A read that finished after its deadline does not count (a slow or
+                // hostile card must not hold the door past it).
+                Some(ticket) if now > until => self.unreadable(
+                    ticket,
+                    format!("the read took longer than {} s", t.document_read / 1000),
+                    now,
+                ),
                 Some(ticket) => {
                     self.phase = P::Capturing {
                         ticket,
@@ -339,28 +385,39 @@ impl Door {
                     self.phase = P::Idle;
                     vec![
                         Effect::Log {
-                            kind: "document_not_in_roster",
+                            note: DoorNote::DocumentNotInRoster,
                             detail: "a document with no roster entry".into(),
                         },
                         Effect::Hint(Hint::NotInRoster),
                     ]
                 }
             },
-            // A failed read with a ticket in hand: the candidate may tap again.
+            // A failed read with a ticket in hand: the candidate may tap again, once; the
+            // second failure (or the deadline) refers them as unreadable.
             (
                 P::Reading {
                     ticket: Some(ticket),
+                    failures,
                     ..
                 },
                 I::DocumentFailed(why),
             ) => {
+                let failures = failures.saturating_add(1);
+                if failures >= MAX_FAILED_READS {
+                    return self.unreadable(
+                        ticket,
+                        format!("{failures} reads failed, the last: {why}"),
+                        now,
+                    );
+                }
                 self.phase = P::AwaitingDocument {
                     ticket,
                     until: now + t.document_tap,
+                    failures,
                 };
                 vec![
                     Effect::Log {
-                        kind: "document_read_failed",
+                        note: DoorNote::DocumentReadFailed,
                         detail: why,
                     },
                     Effect::Hint(Hint::TapAgain),
@@ -369,6 +426,7 @@ impl Door {
             (
                 P::Reading {
                     ticket: Some(ticket),
+                    failures,
                     ..
                 },
                 I::CardRemoved,
@@ -376,15 +434,19 @@ impl Door {
                 self.phase = P::AwaitingDocument {
                     ticket,
                     until: now + t.document_tap,
+                    failures,
                 };
                 vec![Effect::Hint(Hint::TapAgain)]
             }
             (P::Reading { ticket: None, .. }, I::DocumentFailed(why)) => {
                 self.phase = P::Idle;
-                vec![Effect::Log {
-                    kind: "document_read_failed",
-                    detail: why,
-                }]
+                vec![
+                    Effect::Log {
+                        note: DoorNote::DocumentReadFailed,
+                        detail: why,
+                    },
+                    Effect::Hint(Hint::TapAgain),
+                ]
             }
             (P::Reading { ticket: None, .. }, I::CardRemoved) => {
                 self.phase = P::Idle;
@@ -431,9 +493,27 @@ impl Door {
                 self.phase = P::Idle;
                 vec![]
             }
-            (P::AwaitingDocument { until, .. }, I::Tick) if now >= until => {
-                self.timeout("document tap")
-            }
+            (P::AwaitingDocument { ticket, until, .. }, I::Tick) if now >= until => self
+                .unreadable(
+                    ticket,
+                    format!("no document presented within {} s", t.document_tap / 1000),
+                    now,
+                ),
+            (
+                P::Reading {
+                    ticket: Some(ticket),
+                    until,
+                    ..
+                },
+                I::Tick,
+            ) if now >= until => self.unreadable(
+                ticket,
+                format!(
+                    "the read did not finish within {} s",
+                    t.document_read / 1000
+                ),
+                now,
+            ),
             (P::Reading { until, .. }, I::Tick) if now >= until => self.timeout("document read"),
             (P::Capturing { until, .. }, I::Tick) if now >= until => self.timeout("usable face"),
             (P::Deciding { until, .. }, I::Tick) if now >= until => self.timeout("decision"),
@@ -446,7 +526,7 @@ impl Door {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::PassiveAuth;
+    use crate::decision::{PassiveAuth, ReadBy};
 
     fn ticket() -> TicketNumber {
         TicketNumber("2027010001".into())
@@ -456,6 +536,7 @@ mod tests {
         DocumentEvidence::Read {
             number: "L898902C".into(),
             name: "ERIKSSON ANNA MARIA".into(),
+            read_by: ReadBy::Chip,
             passive_auth: PassiveAuth::Valid,
         }
     }
@@ -493,7 +574,7 @@ mod tests {
                         document_needed: true,
                     },
                 ),
-                (1_000, Input::CardPresent),
+                (1_000, Input::CardPresent(Slot::Contactless)),
                 (
                     1_200,
                     Input::DocumentRead {
@@ -506,7 +587,8 @@ mod tests {
             ],
         );
         assert!(effects.contains(&Effect::ReadDocument {
-            ticket: Some(ticket())
+            ticket: Some(ticket()),
+            slot: Slot::Contactless,
         }));
         assert!(effects.contains(&Effect::Decide {
             ticket: ticket(),
@@ -536,7 +618,7 @@ mod tests {
         run(
             &mut door,
             vec![
-                (0, Input::CardPresent),
+                (0, Input::CardPresent(Slot::Contactless)),
                 (
                     500,
                     Input::DocumentRead {
@@ -551,7 +633,7 @@ mod tests {
         let effects = run(
             &mut door,
             vec![
-                (0, Input::CardPresent),
+                (0, Input::CardPresent(Slot::Contactless)),
                 (
                     500,
                     Input::DocumentRead {
@@ -592,18 +674,7 @@ mod tests {
         type Case = (Vec<(i64, Input)>, i64, &'static str);
         let cases: Vec<Case> = vec![
             (
-                vec![(
-                    0,
-                    Input::TicketScanned {
-                        ticket: ticket(),
-                        document_needed: true,
-                    },
-                )],
-                t.document_tap,
-                "no document tap in time",
-            ),
-            (
-                vec![(0, Input::CardPresent)],
+                vec![(0, Input::CardPresent(Slot::Contactless))],
                 t.document_read,
                 "no document read in time",
             ),
@@ -643,10 +714,107 @@ mod tests {
             let effects = door.handle(Input::Tick, deadline);
             assert_eq!(door.phase, Phase::Idle, "{reason}");
             assert!(
-                effects.iter().any(|e| matches!(e, Effect::Log { kind: "door_timeout", detail } if detail.starts_with(reason))),
+                effects.iter().any(|e| matches!(e, Effect::Log { note: DoorNote::DoorTimeout, detail } if detail.starts_with(reason))),
                 "{reason}: {effects:?}"
             );
         }
+    }
+
+    fn awaiting(door: &mut Door) {
+        door.handle(
+            Input::TicketScanned {
+                ticket: ticket(),
+                document_needed: true,
+            },
+            0,
+        );
+    }
+
+    fn unreadable_capture(door: &Door) -> Option<String> {
+        match &door.phase {
+            Phase::Capturing {
+                document: DocumentEvidence::Unreadable { why },
+                ticket: t,
+                ..
+            } if *t == ticket() => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn r11_no_document_by_the_deadline_is_unreadable_never_silence() {
+        let t = Timeouts::default();
+        let mut door = Door::new(t);
+        awaiting(&mut door);
+        assert!(door.handle(Input::Tick, t.document_tap - 1).is_empty());
+        let effects = door.handle(Input::Tick, t.document_tap);
+        let why = unreadable_capture(&door).expect("the face is captured, then referred");
+        assert!(why.contains("no document presented within 30 s"), "{why}");
+        assert!(effects.contains(&Effect::StartCapture));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::Log {
+                note: DoorNote::DocumentUnreadable,
+                ..
+            }
+        )));
+        // The same for a read that never finishes.
+        let mut door = Door::new(t);
+        awaiting(&mut door);
+        door.handle(Input::CardPresent(Slot::ResidentId), 100);
+        door.handle(Input::Tick, 100 + t.document_read);
+        let why = unreadable_capture(&door).expect("unreadable");
+        assert!(why.contains("did not finish within 15 s"), "{why}");
+    }
+
+    #[test]
+    fn r11_two_failed_reads_make_the_document_unreadable() {
+        let mut door = Door::new(Timeouts::default());
+        awaiting(&mut door);
+        door.handle(Input::CardPresent(Slot::Contactless), 100);
+        let effects = door.handle(Input::DocumentFailed("BAC refused".into()), 200);
+        assert!(effects.contains(&Effect::Hint(Hint::TapAgain)));
+        assert!(matches!(
+            door.phase,
+            Phase::AwaitingDocument { failures: 1, .. }
+        ));
+        door.handle(Input::CardPresent(Slot::Contactless), 300);
+        door.handle(Input::DocumentFailed("BAC refused".into()), 400);
+        let why = unreadable_capture(&door).expect("unreadable after two failures");
+        assert_eq!(why, "2 reads failed, the last: BAC refused");
+        // A read that only comes back after its deadline counts as unreadable too.
+        let mut door = Door::new(Timeouts::default());
+        awaiting(&mut door);
+        door.handle(Input::CardPresent(Slot::Contactless), 0);
+        door.handle(
+            Input::DocumentRead {
+                ticket: None,
+                document: read(),
+            },
+            16_000,
+        );
+        assert!(unreadable_capture(&door).is_some(), "{:?}", door.phase);
+    }
+
+    #[test]
+    fn r11_a_resident_id_card_tapped_first_starts_the_attempt() {
+        let mut door = Door::new(Timeouts::default());
+        let effects = door.handle(Input::CardPresent(Slot::ResidentId), 0);
+        assert_eq!(
+            effects,
+            vec![Effect::ReadDocument {
+                ticket: None,
+                slot: Slot::ResidentId
+            }]
+        );
+        door.handle(
+            Input::DocumentRead {
+                ticket: Some(ticket()),
+                document: read(),
+            },
+            50,
+        );
+        assert!(matches!(&door.phase, Phase::Capturing { ticket: t, .. } if *t == ticket()));
     }
 
     #[test]
@@ -672,7 +840,8 @@ mod tests {
         assert!(effects.contains(&Effect::StopCapture));
         door.handle(Input::DeviceLost(Device::Reader), 200);
         assert!(
-            door.handle(Input::CardPresent, 250).is_empty(),
+            door.handle(Input::CardPresent(Slot::Contactless), 250)
+                .is_empty(),
             "nothing happens without devices"
         );
         door.handle(Input::DeviceBack(Device::Camera), 300);
@@ -687,7 +856,7 @@ mod tests {
         assert!(matches!(
             effects.as_slice(),
             [Effect::Log {
-                kind: "device_recovered",
+                note: DoorNote::DeviceRecovered,
                 ..
             }]
         ));
@@ -706,7 +875,7 @@ mod tests {
                         document_needed: true,
                     },
                 ),
-                (100, Input::CardPresent),
+                (100, Input::CardPresent(Slot::Contactless)),
                 (
                     200,
                     Input::DocumentRead {
@@ -732,7 +901,7 @@ mod tests {
                         document_needed: true,
                     },
                 ),
-                (100, Input::CardPresent),
+                (100, Input::CardPresent(Slot::Contactless)),
             ],
         );
         let effects = door.handle(Input::DocumentFailed("the card was removed".into()), 200);
@@ -740,7 +909,7 @@ mod tests {
         assert!(effects.iter().any(|e| matches!(
             e,
             Effect::Log {
-                kind: "document_read_failed",
+                note: DoorNote::DocumentReadFailed,
                 ..
             }
         )));

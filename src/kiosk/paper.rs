@@ -2,7 +2,7 @@
 //! USB HID scanner as the ticket) and must name this candidate and this session. Labels
 //! read `TICKET/SESSION`, e.g. `2027010001/chinese`.
 
-use crate::decision::{ReferReason, SessionId, TicketNumber};
+use crate::decision::{PaperEvidence, SessionId, TicketNumber};
 
 /// Why a label cannot be read as an answer-sheet label.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,17 +35,17 @@ pub fn parse(label: &str) -> Result<(TicketNumber, SessionId), LabelError> {
     Ok((ticket, SessionId(session.to_string())))
 }
 
-/// The sheet check for the admitted `candidate` in `session`: `None` when the label is
-/// theirs, else the referral reason (a label that is not a label at all names itself as
-/// an empty ticket, so the invigilator sees what was scanned in the log).
-pub fn check(label: &str, candidate: &TicketNumber, session: &SessionId) -> Option<ReferReason> {
+/// The paper evidence of a scanned label, for `decision::decide` (which holds the rule:
+/// the sheet must be the candidate's, for this session). A label that is not a label at
+/// all names itself as the ticket with an empty session, so the invigilator sees what was
+/// scanned in the log.
+pub fn scanned(label: &str) -> PaperEvidence {
     match parse(label) {
-        Ok((t, s)) if &t == candidate && &s == session => None,
-        Ok((ticket, session)) => Some(ReferReason::PaperMismatch { ticket, session }),
-        Err(_) => Some(ReferReason::PaperMismatch {
+        Ok((ticket, session)) => PaperEvidence::Scanned { ticket, session },
+        Err(_) => PaperEvidence::Scanned {
             ticket: TicketNumber(label.trim().chars().take(40).collect()),
             session: SessionId(String::new()),
-        }),
+        },
     }
 }
 
@@ -62,29 +62,21 @@ mod tests {
     }
 
     #[test]
-    fn the_candidates_own_sheet_passes_and_others_are_named() {
+    fn labels_become_paper_evidence_and_garbage_names_itself() {
         assert_eq!(
-            check("2027010001/chinese\n", &t("2027010001"), &s("chinese")),
-            None
-        );
-        assert_eq!(
-            check("2027010002/chinese", &t("2027010001"), &s("chinese")),
-            Some(ReferReason::PaperMismatch {
+            scanned("2027010002/chinese\n"),
+            PaperEvidence::Scanned {
                 ticket: t("2027010002"),
                 session: s("chinese")
-            })
+            }
         );
         assert_eq!(
-            check("2027010001/math", &t("2027010001"), &s("chinese")),
-            Some(ReferReason::PaperMismatch {
-                ticket: t("2027010001"),
-                session: s("math")
-            })
+            scanned("hello"),
+            PaperEvidence::Scanned {
+                ticket: t("hello"),
+                session: s("")
+            }
         );
-        assert!(matches!(
-            check("hello", &t("2027010001"), &s("chinese")),
-            Some(ReferReason::PaperMismatch { .. })
-        ));
     }
 
     #[test]

@@ -7,16 +7,29 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
-
 use super::runner::Referral;
 use super::tally::Tally;
-use crate::decision::{Decision, FaceEvidence, TicketNumber};
+use crate::decision::{FaceEvidence, TicketNumber};
+use crate::journal::actions::Verdict;
+use crate::journal::events::{DecisionEvent, Event, EventError};
 use crate::journal::seal::Incident;
 use crate::journal::StoredRow;
 
 /// Kind of the event a kiosk logs when it starts a session.
 pub const SESSION_OPENED: &str = "session_opened";
+
+/// An event of the kiosk's own log that cannot be read back: the kiosk does not start on a
+/// log it does not understand (it would forget who is seated).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} ({kind}) cannot be read back: {source}")]
+pub struct ReplayError {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its kind as stored.
+    pub kind: String,
+    /// What is wrong.
+    pub source: EventError,
+}
 
 /// The state of one session as its log left it.
 #[derive(Debug, Default)]
@@ -31,118 +44,77 @@ pub struct Replayed {
     /// Wrong PINs per invigilator since their last unlock (count, time of the last), from
     /// the whole log: a restart must not lift a lockout.
     pub wrong_pins: HashMap<String, (u32, i64)>,
-    /// Events of the session that could not be read back (named by sequence number).
-    pub unreadable: Vec<u64>,
-}
-
-#[derive(Deserialize)]
-struct Opened {
-    session: String,
-}
-
-#[derive(Deserialize)]
-struct Decided {
-    ticket: String,
-    decision: Decision,
-    face: Option<FaceEvidence>,
-}
-
-#[derive(Deserialize)]
-struct Resolved {
-    ticket: String,
-    verdict: String,
-    seat: Option<u16>,
-}
-
-#[derive(Deserialize)]
-struct Who {
-    invigilator: String,
-}
-
-#[derive(Deserialize)]
-struct Accepted {
-    #[serde(default)]
-    second_invigilator: Option<String>,
-    #[serde(default)]
-    attestations: Vec<Who>,
-}
-
-#[derive(Deserialize)]
-struct Noted {
-    invigilator: String,
-    text: String,
 }
 
 /// The state of `session` from this kiosk's `rows` (in sequence order).
-pub fn replay(rows: &[StoredRow], session: &str) -> Replayed {
+pub fn replay(rows: &[StoredRow], session: &str) -> Result<Replayed, ReplayError> {
     let mut out = Replayed::default();
     let mut current: Option<String> = None;
     for row in rows {
         let seq = u64::try_from(row.seq).unwrap_or_default();
-        match row.kind.as_str() {
-            "invigilator_pin_rejected" | "invigilator_unlock" => {
-                match serde_json::from_slice::<Who>(&row.payload) {
-                    Ok(w) if row.kind == "invigilator_unlock" => {
-                        out.wrong_pins.remove(&w.invigilator);
-                    }
-                    Ok(w) => {
-                        let e = out.wrong_pins.entry(w.invigilator).or_insert((0, 0));
-                        *e = (e.0 + 1, row.at_ms);
-                    }
-                    Err(_) => out.unreadable.push(seq),
-                }
-                continue;
+        let event = Event::parse(&row.kind, &row.payload).map_err(|source| ReplayError {
+            seq,
+            kind: row.kind.clone(),
+            source,
+        })?;
+        // PIN counts span sessions: a lockout holds whatever session is open.
+        match &event {
+            Event::Unlock { invigilator } => {
+                out.wrong_pins.remove(invigilator);
             }
-            // A second invigilator's accepted PIN is recorded in the resolution or the seal
-            // it allowed, not as an unlock; it clears their count all the same.
-            "referral_resolved" | "seal" => {
-                if let Ok(p) = serde_json::from_slice::<Accepted>(&row.payload) {
-                    let people = p.second_invigilator.into_iter();
-                    for who in people.chain(p.attestations.into_iter().map(|a| a.invigilator)) {
-                        out.wrong_pins.remove(&who);
-                    }
+            Event::PinRejected { invigilator, .. } => {
+                let e = out.wrong_pins.entry(invigilator.clone()).or_insert((0, 0));
+                *e = (e.0 + 1, row.at_ms);
+            }
+            // A second invigilator's accepted PIN is recorded in the resolution, admission
+            // or seal it allowed, not as an unlock; it clears their count all the same.
+            Event::Resolved(r) => {
+                if let Some(who) = &r.second_invigilator {
+                    out.wrong_pins.remove(who);
+                }
+            }
+            Event::ManualAdmission(m) => {
+                out.wrong_pins.remove(&m.second_invigilator);
+            }
+            Event::Seal(s) => {
+                for a in &s.attestations {
+                    out.wrong_pins.remove(&a.invigilator);
                 }
             }
             _ => {}
         }
-        if row.kind == SESSION_OPENED {
-            match serde_json::from_slice::<Opened>(&row.payload) {
-                Ok(o) => current = Some(o.session),
-                Err(_) => out.unreadable.push(seq),
-            }
+        if let Event::SessionOpened(o) = &event {
+            current = Some(o.session.clone());
             continue;
         }
         if current.as_deref() != Some(session) {
             continue;
         }
-        let read = match row.kind.as_str() {
-            "decision" => {
-                serde_json::from_slice::<Decided>(&row.payload).map(|d| decided(&mut out, seq, d))
+        match event {
+            Event::Decision(d) => decided(&mut out, seq, *d),
+            Event::Resolved(r) => {
+                let seat = match r.verdict {
+                    Verdict::Admit { seat } => Some(seat),
+                    Verdict::Deny => None,
+                };
+                out.tally.resolved(&TicketNumber(r.ticket), seat);
             }
-            "referral_resolved" => {
-                serde_json::from_slice::<Resolved>(&row.payload).map(|r| resolved(&mut out, r))
+            Event::ManualAdmission(m) => {
+                out.tally.resolved(&TicketNumber(m.ticket), Some(m.seat));
             }
-            "incident" => serde_json::from_slice::<Noted>(&row.payload).map(|n| {
-                out.incidents.push(Incident {
-                    at_ms: row.at_ms,
-                    invigilator: n.invigilator,
-                    text: n.text,
-                })
+            Event::Incident(i) => out.incidents.push(Incident {
+                at_ms: row.at_ms,
+                invigilator: i.invigilator,
+                text: i.text,
             }),
-            "seal" => {
-                out.sealed = true;
-                Ok(())
-            }
-            _ => Ok(()),
-        };
-        if read.is_err() {
-            out.unreadable.push(seq);
+            Event::Seal(_) => out.sealed = true,
+            _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
-fn decided(out: &mut Replayed, seq: u64, d: Decided) {
+fn decided(out: &mut Replayed, seq: u64, d: DecisionEvent) {
     let ticket = TicketNumber(d.ticket);
     let face = d.face.unwrap_or(FaceEvidence::NoUsableFace { tries: 0 });
     out.tally.decided(&ticket, &d.decision, |reasons| Referral {
@@ -155,36 +127,67 @@ fn decided(out: &mut Replayed, seq: u64, d: Decided) {
     });
 }
 
-fn resolved(out: &mut Replayed, r: Resolved) {
-    let seat = r.seat.filter(|_| r.verdict == "admit");
-    out.tally.resolved(&TicketNumber(r.ticket), seat);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::ReferReason;
-    use serde_json::json;
+    use crate::decision::{Decision, ReferReason};
+    use crate::journal::actions::{Action, ReasonCode, Resolution};
+    use crate::journal::events::SessionOpened;
+    use crate::journal::seal::{Attestation, Counts, Report, Seal};
 
-    fn row(seq: i64, kind: &str, payload: serde_json::Value) -> StoredRow {
+    fn row(seq: i64, event: Event) -> StoredRow {
         StoredRow {
             kiosk_id: "K".into(),
             seq,
             at_ms: seq * 1000,
-            kind: kind.into(),
-            payload: serde_json::to_vec(&payload).expect("json"),
+            kind: event.kind_name().into(),
+            payload: event.payload(),
             prev_hash: vec![],
             hash: vec![],
             signature: vec![],
         }
     }
 
+    fn opened(seq: i64, session: &str) -> StoredRow {
+        row(
+            seq,
+            Event::SessionOpened(SessionOpened {
+                session: session.into(),
+                resumed_decisions: 0,
+            }),
+        )
+    }
+
     fn decision(seq: i64, ticket: &str, d: &Decision) -> StoredRow {
         row(
             seq,
-            "decision",
-            json!({ "ticket": ticket, "verdict": "x", "decision": d, "face": null }),
+            Event::Decision(Box::new(DecisionEvent::new(ticket, d, None, None))),
         )
+    }
+
+    fn resolved(seq: i64, ticket: &str, verdict: Verdict, second: Option<&str>) -> StoredRow {
+        let reason = match verdict {
+            Verdict::Admit { .. } => ReasonCode::IdentityConfirmedByHand,
+            Verdict::Deny => ReasonCode::Impersonation,
+        };
+        let r = Resolution::new(ticket, 3, verdict, reason, "T1", second, false).expect("valid");
+        row(seq, Event::Resolved(r))
+    }
+
+    fn seal(seq: i64, session: &str, second: &str) -> StoredRow {
+        let at = |who: &str| Attestation {
+            invigilator: who.into(),
+            at_ms: 1,
+        };
+        let s = Seal::new(
+            session,
+            Counts::new(3, 1, 0, 0),
+            Report::Zero,
+            [at("T9"), at(second)],
+            [0; 32],
+        )
+        .expect("valid");
+        row(seq, Event::Seal(s))
     }
 
     fn t(s: &str) -> TicketNumber {
@@ -200,22 +203,19 @@ mod tests {
     #[test]
     fn admissions_referrals_and_resolutions_come_back() {
         let rows = [
-            row(1, SESSION_OPENED, json!({ "session": "maths" })),
+            opened(1, "maths"),
             decision(2, "A", &Decision::Admit { seat: 3 }),
             decision(3, "B", &refer(ReferReason::NameMismatch)),
             decision(4, "A", &refer(ReferReason::AlreadyAdmitted)),
-            row(
-                5,
-                "referral_resolved",
-                json!({ "ticket": "B", "referral_seq": 3, "verdict": "admit", "seat": 4, "reason": "x", "invigilator": "T1" }),
-            ),
+            resolved(5, "B", Verdict::Admit { seat: 4 }, None),
             row(
                 6,
-                "incident",
-                json!({ "invigilator": "T1", "ticket": null, "text": "noise" }),
+                Action::incident("T1", None, "noise")
+                    .expect("valid")
+                    .event(),
             ),
         ];
-        let r = replay(&rows, "maths");
+        let r = replay(&rows, "maths").expect("replays");
         assert_eq!(r.tally.admitted, HashMap::from([(t("A"), 3), (t("B"), 4)]));
         assert_eq!(r.tally.decisions.len(), 3);
         assert_eq!(r.tally.referrals.len(), 1, "A's duplicate is still open");
@@ -228,7 +228,6 @@ mod tests {
         assert_eq!(r.incidents.len(), 1);
         assert_eq!(r.incidents[0].at_ms, 6000);
         assert!(!r.sealed);
-        assert!(r.unreadable.is_empty());
     }
 
     #[test]
@@ -238,12 +237,12 @@ mod tests {
             session: crate::decision::SessionId("maths".into()),
         });
         let rows = [
-            row(1, SESSION_OPENED, json!({ "session": "maths" })),
+            opened(1, "maths"),
             decision(2, "A", &Decision::Admit { seat: 3 }),
             decision(3, "A", &paper),
-            row(4, "seal", json!({ "session": "maths" })),
+            seal(4, "maths", "T2"),
         ];
-        let r = replay(&rows, "maths");
+        let r = replay(&rows, "maths").expect("replays");
         assert!(r.tally.admitted.is_empty());
         assert!(r.sealed);
     }
@@ -252,18 +251,18 @@ mod tests {
     fn only_the_named_session_counts() {
         let rows = [
             decision(1, "OLD", &Decision::Admit { seat: 9 }), // before any session_opened
-            row(2, SESSION_OPENED, json!({ "session": "chinese" })),
+            opened(2, "chinese"),
             decision(3, "A", &Decision::Admit { seat: 1 }),
-            row(4, "seal", json!({ "session": "chinese" })),
-            row(5, SESSION_OPENED, json!({ "session": "maths" })),
+            seal(4, "chinese", "T2"),
+            opened(5, "maths"),
             decision(6, "B", &Decision::Admit { seat: 2 }),
-            row(7, SESSION_OPENED, json!({ "session": "chinese" })),
+            opened(7, "chinese"),
             decision(8, "C", &Decision::Admit { seat: 5 }),
         ];
-        let maths = replay(&rows, "maths");
+        let maths = replay(&rows, "maths").expect("replays");
         assert_eq!(maths.tally.admitted, HashMap::from([(t("B"), 2)]));
         assert!(!maths.sealed);
-        let chinese = replay(&rows, "chinese");
+        let chinese = replay(&rows, "chinese").expect("replays");
         assert_eq!(
             chinese.tally.admitted,
             HashMap::from([(t("A"), 1), (t("C"), 5)])
@@ -276,31 +275,30 @@ mod tests {
         let rejected = |seq, who: &str| {
             row(
                 seq,
-                "invigilator_pin_rejected",
-                json!({ "invigilator": who, "tries_left": 1 }),
+                Event::PinRejected {
+                    invigilator: who.into(),
+                    tries_left: 1,
+                },
             )
         };
         let rows = [
             rejected(1, "T1"),
-            row(2, "invigilator_unlock", json!({ "invigilator": "T1" })),
+            row(
+                2,
+                Event::Unlock {
+                    invigilator: "T1".into(),
+                },
+            ),
             rejected(3, "T1"),
-            row(4, SESSION_OPENED, json!({ "session": "maths" })),
+            opened(4, "maths"),
             rejected(5, "T1"),
             rejected(6, "T2"),
             rejected(7, "T3"),
             rejected(8, "T4"),
-            row(
-                9,
-                "referral_resolved",
-                json!({ "ticket": "A", "verdict": "deny", "reason": "x", "invigilator": "T1", "second_invigilator": "T3" }),
-            ),
-            row(
-                10,
-                "seal",
-                json!({ "session": "maths", "attestations": [{ "invigilator": "T4", "at_ms": 1 }] }),
-            ),
+            resolved(9, "A", Verdict::Deny, Some("T3")),
+            seal(10, "maths", "T4"),
         ];
-        let r = replay(&rows, "maths");
+        let r = replay(&rows, "maths").expect("replays");
         assert_eq!(
             r.wrong_pins,
             HashMap::from([("T1".to_string(), (2, 5000)), ("T2".to_string(), (1, 6000))])
@@ -308,18 +306,15 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_events_are_named_not_fatal() {
-        let rows = [
-            row(1, SESSION_OPENED, json!({ "session": "maths" })),
-            row(
-                2,
-                "decision",
-                json!({ "ticket": "A", "verdict": "admit", "detail": "Admit { seat: 3 }" }),
-            ),
-            decision(3, "B", &Decision::Admit { seat: 4 }),
-        ];
-        let r = replay(&rows, "maths");
-        assert_eq!(r.unreadable, vec![2]);
-        assert_eq!(r.tally.admitted, HashMap::from([(t("B"), 4)]));
+    fn r11_an_unknown_kind_or_an_unreadable_event_stops_the_replay_naming_it() {
+        let mut bad = decision(2, "A", &Decision::Admit { seat: 3 });
+        bad.payload = br#"{"ticket":"A","verdict":"admit","detail":"Admit { seat: 3 }"}"#.to_vec();
+        let err = replay(&[opened(1, "maths"), bad], "maths").expect_err("unreadable");
+        assert_eq!(err.seq, 2);
+        assert!(err.to_string().contains("event 2 (decision)"), "{err}");
+        let mut unknown = opened(3, "maths");
+        unknown.kind = "teleport".into();
+        let err = replay(&[opened(1, "maths"), unknown], "maths").expect_err("unknown");
+        assert_eq!(err.source, EventError::UnknownKind("teleport".into()));
     }
 }

@@ -8,35 +8,25 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::FixedOffset;
 use image::RgbImage;
-use serde_json::json;
 
-use super::door::{Door, Effect, Hint, Input};
+pub use super::attempt::StageTimes;
+use super::attempt::{Attempt, LiveFace, Portrait};
+use super::devices::{Document, DocumentReader, FrameSource};
+use super::door::{Door, Effect, Hint, Input, Phase};
 use super::roster::Roster;
 use super::tally::Tally;
-use crate::card::emrtd::{Access, DocumentRead};
 use crate::card::pa::PaResult;
 use crate::decision::{
-    self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth,
+    self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth, ReadBy,
     TicketNumber,
 };
-use crate::face::{cosine, Embedding, FaceEngine, QualityIssue};
+use crate::face::{cosine, FaceEngine, QualityIssue};
 use crate::journal::actions::Action;
+use crate::journal::events::{DecisionEvent, DocumentLogged, DoorNote, Event, SessionOpened};
 use crate::journal::evidence::EvidenceSealer;
-use crate::journal::{EventKind, Journal};
+use crate::journal::Journal;
 use crate::platform::clock::{Clock, Stopwatch};
 use crate::platform::keystore::KeyStore;
-
-/// Reads the document on the reader with the candidate's access key.
-pub trait DocumentReader {
-    /// One read; a pulled card or a wrong key is an error.
-    fn read(&mut self, access: &Access) -> Result<DocumentRead, crate::card::Error>;
-}
-
-/// Gives camera frames.
-pub trait FrameSource {
-    /// The next `n` frames of the candidate.
-    fn frames(&mut self, n: usize) -> Result<Vec<RgbImage>, String>;
-}
 
 /// What went wrong running the door (device and log failures; decisions are values).
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +37,9 @@ pub enum RunError {
     /// The log refused an append.
     #[error("log: {0}")]
     Log(#[from] crate::journal::Error),
+    /// The kiosk's own log cannot be replayed (an event it cannot read back).
+    #[error("log: {0}")]
+    Replay(#[from] super::resume::ReplayError),
 }
 
 /// Frames taken per capture (liveness is averaged over them, the best one is matched).
@@ -70,27 +63,13 @@ pub struct Referral {
 }
 
 impl Referral {
-    /// Whether a face score was below threshold (admitting then needs a second invigilator).
-    pub fn face_mismatch(&self) -> bool {
-        self.reasons.iter().any(|r| {
-            matches!(
-                r,
-                decision::ReferReason::RegistrationMismatch { .. }
-                    | decision::ReferReason::PortraitMismatch { .. }
-            )
-        })
+    /// Whether admitting over it needs a second invigilator (any high-severity reason, no
+    /// usable face, low liveness).
+    pub fn needs_second(&self) -> bool {
+        self.reasons
+            .iter()
+            .any(decision::ReferReason::needs_second_invigilator)
     }
-}
-
-/// Where one candidate's time went, in milliseconds (the benchmark reads it).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StageTimes {
-    /// The chip read (access control, files, passive authentication).
-    pub card_ms: f64,
-    /// Face work: the portrait's embedding and the live capture.
-    pub face_ms: f64,
-    /// Scoring, the decision and its log append.
-    pub decide_ms: f64,
 }
 
 /// What the door is showing while it works (for a live screen).
@@ -130,25 +109,16 @@ pub struct Runner<'a> {
     offset: FixedOffset,
     reader: &'a mut dyn DocumentReader,
     camera: &'a mut dyn FrameSource,
-    portrait: Option<Embedding>,
-    portrait_image: Option<RgbImage>,
-    live: Option<Embedding>,
-    live_jpeg: Option<Vec<u8>>,
     sealer: Option<EvidenceSealer>,
     observer: Option<Observer<'a>>,
+    /// The candidate at the door: made when a ticket or a card starts an attempt, dropped
+    /// when the door is back at idle (see [`Attempt`]).
+    attempt: Option<Attempt>,
     /// The session's decisions, seats, outcomes and open referrals.
     pub tally: Tally,
-    /// The last hint given to the candidate.
+    /// The last hint given (to the candidate at the door, or at the idle screen).
     pub hint: Option<Hint>,
-    /// The last camera frame (the live preview).
-    pub preview: Option<RgbImage>,
-    /// The current candidate's stage times.
-    pub times: StageTimes,
     last_code: Option<(String, i64)>,
-}
-
-fn kind(name: &str) -> EventKind {
-    EventKind::new(name).expect("fixed event kinds are valid")
 }
 
 impl<'a> Runner<'a> {
@@ -175,18 +145,32 @@ impl<'a> Runner<'a> {
             offset,
             reader,
             camera,
-            portrait: None,
-            portrait_image: None,
-            live: None,
-            live_jpeg: None,
             sealer: None,
             observer: None,
+            attempt: None,
             tally: Tally::default(),
             hint: None,
-            preview: None,
-            times: StageTimes::default(),
             last_code: None,
         }
+    }
+
+    /// The current candidate's stage times (zero when nobody is at the door).
+    pub fn times(&self) -> StageTimes {
+        self.attempt.as_ref().map(|a| a.times).unwrap_or_default()
+    }
+
+    /// The live preview of the candidate at the door.
+    pub fn preview(&self) -> Option<&RgbImage> {
+        self.attempt.as_ref().and_then(|a| a.preview.as_ref())
+    }
+
+    /// Whether a candidate's attempt is under way (for tests: it never outlives idle).
+    pub fn attempt_open(&self) -> bool {
+        self.attempt.is_some()
+    }
+
+    fn attempt(&mut self) -> &mut Attempt {
+        self.attempt.get_or_insert_with(Attempt::default)
     }
 
     /// While the door is idle, look for an admission ticket's QR code in one camera frame.
@@ -210,7 +194,11 @@ impl<'a> Runner<'a> {
             Ok(t) => self.ticket(t),
             Err(e) => {
                 self.hint = Some(Hint::NotATicket);
-                self.log("ticket_unreadable", json!({ "detail": e.to_string() }))
+                self.log_event(&Event::Door {
+                    note: DoorNote::TicketUnreadable,
+                    detail: e.to_string(),
+                })
+                .map(drop)
             }
         }
     }
@@ -258,22 +246,29 @@ impl<'a> Runner<'a> {
         crate::package::open::local_time(ms, self.offset)
     }
 
-    /// Log an invigilator action; returns the event's sequence number.
-    pub fn log_action(&mut self, action: &Action) -> Result<u64, RunError> {
+    /// Log an event; returns its sequence number.
+    pub fn log_event(&mut self, event: &Event) -> Result<u64, RunError> {
         self.journal.append(
-            &action.kind(),
-            &action.payload(),
+            &event.kind(),
+            &event.payload(),
             self.clock.now_utc_ms(),
             self.keys,
         )?;
         Ok(self.journal.head_seq())
     }
 
-    /// An answer-sheet label scanned while an admission is on screen: logged when it is the
-    /// candidate's; otherwise the admission becomes a referral. Returns whether a sheet was
-    /// expected (an admit on screen) and, if so, whether it matched.
+    /// Log an invigilator action; returns the event's sequence number.
+    pub fn log_action(&mut self, action: &Action) -> Result<u64, RunError> {
+        self.log_event(&action.event())
+    }
+
+    /// An answer-sheet label scanned while an admission is on screen: decided on the
+    /// admission's own evidence, at its time, with the label as the paper evidence. The
+    /// candidate's own sheet is logged as checked; another's (or another session's) turns
+    /// the admission into a referral. Returns whether a sheet was expected (an admit on
+    /// screen) and, if so, whether it matched.
     pub fn paper(&mut self, label: &str) -> Result<Option<bool>, RunError> {
-        let super::door::Phase::Showing {
+        let Phase::Showing {
             ticket,
             decision: Decision::Admit { .. },
             ..
@@ -281,24 +276,24 @@ impl<'a> Runner<'a> {
         else {
             return Ok(None);
         };
-        let session = self.roster.policy().session.clone();
-        match super::paper::check(label, &ticket, &session) {
-            None => {
-                self.log(
-                    "paper_checked",
-                    json!({ "ticket": ticket.0, "matches": true }),
-                )?;
-                Ok(Some(true))
-            }
-            Some(reason) => {
-                let d = Decision::Refer {
-                    reasons: vec![reason],
-                };
-                self.record(&ticket, &d, None)?;
-                self.feed(Input::Redecided(d))?;
-                Ok(Some(false))
-            }
+        let Some((evidence, at)) = self.attempt.as_ref().and_then(|a| a.decided.clone()) else {
+            return Ok(None);
+        };
+        let evidence = Evidence {
+            paper: super::paper::scanned(label),
+            ..evidence
+        };
+        let d = decision::decide(&evidence, self.roster.policy(), self.local_at(at));
+        if let Decision::Admit { .. } = d {
+            self.log_event(&Event::PaperChecked {
+                ticket: ticket.0.clone(),
+                matches: true,
+            })?;
+            return Ok(Some(true));
         }
+        self.record(&ticket, &d, Some(evidence.face), Some(&evidence.document))?;
+        self.feed(Input::Redecided(d))?;
+        Ok(Some(false))
     }
 
     /// Copy the log to a new file for the exam office.
@@ -313,19 +308,15 @@ impl<'a> Runner<'a> {
 
     /// Pick up `session` where this kiosk's log left it (nothing, on a first start), then
     /// log that the session is open. What only the station keeps (incidents, the seal) is
-    /// returned with it.
+    /// returned with it. A log event that cannot be read back stops the kiosk (it names it).
     pub fn resume(&mut self, session: &str) -> Result<super::resume::Replayed, RunError> {
         let rows = self.journal.rows()?;
-        let mut r = super::resume::replay(&rows, session);
+        let mut r = super::resume::replay(&rows, session)?;
         self.tally = std::mem::take(&mut r.tally);
-        self.log(
-            super::resume::SESSION_OPENED,
-            json!({
-                "session": session,
-                "resumed_decisions": self.tally.decisions.len(),
-                "unreadable_events": r.unreadable,
-            }),
-        )?;
+        self.log_event(&Event::SessionOpened(SessionOpened {
+            session: session.to_string(),
+            resumed_decisions: self.tally.decisions.len(),
+        }))?;
         Ok(r)
     }
 
@@ -335,26 +326,14 @@ impl<'a> Runner<'a> {
         self.tally.resolved(ticket, admit_seat);
     }
 
-    fn log(&mut self, name: &str, payload: serde_json::Value) -> Result<(), RunError> {
-        let bytes = serde_json::to_vec(&payload).expect("JSON values serialize");
-        self.journal
-            .append(&kind(name), &bytes, self.clock.now_utc_ms(), self.keys)?;
-        Ok(())
-    }
-
-    /// A ticket was scanned: decided at once when the ticket alone rules the candidate out.
+    /// A ticket was scanned: decided at once when the ticket alone rules the candidate out
+    /// (not in the exam, another room, late, too early: `decision::admissible`).
     pub fn ticket(&mut self, ticket: TicketNumber) -> Result<(), RunError> {
-        let evidence = Evidence {
-            ticket: ticket.clone(),
-            candidate: self.roster.record(&ticket),
-            document: DocumentEvidence::NotPresented,
-            face: FaceEvidence::NoUsableFace { tries: 0 },
-            paper: PaperEvidence::NotScanned,
-            already_admitted: false,
-        };
-        let early = decision::decide(&evidence, self.roster.policy(), self.local_time());
-        if let Decision::Deny { .. } = early {
-            self.record(&ticket, &early, None)?;
+        let candidate = self.roster.record(&ticket);
+        if let Some(early) =
+            decision::admissible(candidate.as_ref(), self.roster.policy(), self.local_time())
+        {
+            self.record(&ticket, &early, None, None)?;
             return self.feed(Input::TurnedAway {
                 ticket,
                 decision: early,
@@ -371,77 +350,134 @@ impl<'a> Runner<'a> {
         &mut self,
         ticket: &TicketNumber,
         d: &Decision,
-        scores: Option<&FaceEvidence>,
+        scores: Option<FaceEvidence>,
+        document: Option<&DocumentEvidence>,
     ) -> Result<(), RunError> {
-        let verdict = match d {
-            Decision::Admit { .. } => "admit",
-            Decision::Refer { .. } => "refer",
-            Decision::Deny { .. } => "deny",
-        };
-        // Scores and reasons, never templates or names.
-        // Structured, so a restarted kiosk can replay its session (resume.rs).
-        let mut payload =
-            json!({ "ticket": ticket.0, "verdict": verdict, "decision": d, "face": scores });
-        let evidence = match (d, &self.sealer, &self.live_jpeg) {
-            (Decision::Refer { .. }, Some(sealer), Some(crop)) => match sealer.seal(crop) {
+        // Scores and reasons, never templates or names; structured, so a restarted kiosk can
+        // replay its session (resume.rs).
+        let mut event = DecisionEvent::new(&ticket.0, d, scores, document.map(logged));
+        let crop = self
+            .attempt
+            .as_ref()
+            .and_then(|a| a.live.as_ref())
+            .map(|l| l.jpeg.clone());
+        let evidence = match (d, &self.sealer, crop) {
+            (Decision::Refer { .. }, Some(sealer), Some(crop)) => match sealer.seal(&crop) {
                 Ok(sealed) => Some(sealed),
                 Err(e) => {
                     // The referral still stands; the missing crop is on record.
-                    payload["evidence_error"] = json!(e.to_string());
+                    event.evidence_error = Some(e.to_string());
                     None
                 }
             },
             _ => None,
         };
         let now = self.clock.now_utc_ms();
+        let kind = Event::Decision(Box::new(event.clone())).kind();
         match evidence {
             Some(sealed) => {
-                payload["evidence_sha256"] = json!(sealed.sha256_hex());
-                let bytes = serde_json::to_vec(&payload).expect("JSON values serialize");
-                self.journal.append_with_evidence(
-                    &kind("decision"),
-                    &bytes,
-                    now,
-                    self.keys,
-                    &sealed,
-                )?;
+                event.evidence_sha256 = Some(sealed.sha256_hex());
+                let bytes = Event::Decision(Box::new(event)).payload();
+                self.journal
+                    .append_with_evidence(&kind, &bytes, now, self.keys, &sealed)?;
             }
             None => {
-                let bytes = serde_json::to_vec(&payload).expect("JSON values serialize");
-                self.journal
-                    .append(&kind("decision"), &bytes, now, self.keys)?;
+                let bytes = Event::Decision(Box::new(event)).payload();
+                self.journal.append(&kind, &bytes, now, self.keys)?;
             }
         }
         let seq = self.journal.head_seq();
-        let (portrait, live_jpeg) = (&self.portrait_image, &self.live_jpeg);
+        let attempt = self.attempt.as_ref();
         self.tally.decided(ticket, d, |reasons| Referral {
             ticket: ticket.clone(),
             seq,
             reasons,
-            face: scores
-                .cloned()
-                .unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
-            portrait: portrait.clone(),
-            live_jpeg: live_jpeg.clone(),
+            face: scores.unwrap_or(FaceEvidence::NoUsableFace { tries: 0 }),
+            portrait: attempt.and_then(|a| a.portrait.as_ref().map(|p| p.image.clone())),
+            live_jpeg: attempt.and_then(|a| a.live.as_ref().map(|l| l.jpeg.clone())),
         });
         Ok(())
     }
 
     /// The face evidence with its scores: the live embedding against the candidate's
-    /// registration template and against the document portrait read.
+    /// registration template and against this attempt's document portrait.
     fn score(&self, ticket: &TicketNumber, face: FaceEvidence) -> FaceEvidence {
-        match (face, &self.live) {
+        let attempt = self.attempt.as_ref();
+        match (face, attempt.and_then(|a| a.live.as_ref())) {
             (FaceEvidence::Captured { liveness, .. }, Some(live)) => FaceEvidence::Captured {
                 liveness,
                 // No template (a ticket of another room) scores as a certain mismatch.
                 registration_score: self
                     .roster
                     .template(ticket)
-                    .map_or(-1.0, |t| cosine(live, t)),
-                portrait_score: self.portrait.as_ref().map(|p| cosine(live, p)),
+                    .map_or(-1.0, |t| cosine(&live.embedding, t)),
+                portrait_score: attempt
+                    .and_then(|a| a.portrait.as_ref())
+                    .and_then(|p| p.embedding.as_ref())
+                    .map(|p| cosine(&live.embedding, p)),
             },
             (other, _) => other,
         }
+    }
+
+    /// What a read document is to the door: the roster entry it leads to, the evidence, and
+    /// its portrait to score against (decoded and embedded here, as part of the attempt).
+    fn document(
+        &mut self,
+        ticket: Option<&TicketNumber>,
+        doc: Document,
+    ) -> (Option<TicketNumber>, DocumentEvidence) {
+        let (found, evidence, photo) = match doc {
+            Document::Emrtd(d) => {
+                let passive_auth = match &d.passive_authentication.result {
+                    PaResult::Valid => PassiveAuth::Valid,
+                    other => PassiveAuth::Failed(format!("{other:?}")),
+                };
+                let evidence = DocumentEvidence::Read {
+                    number: d.dg1.document_number.clone(),
+                    name: format!("{} {}", d.dg1.surname, d.dg1.given_names)
+                        .trim()
+                        .to_string(),
+                    read_by: ReadBy::Chip,
+                    passive_auth,
+                };
+                let found = self.roster.by_document(&d.dg1.document_number).cloned();
+                (found, evidence, Some(d.portrait.image))
+            }
+            Document::ResidentId(card) => {
+                let found = self.roster.by_document(&card.id_number).cloned();
+                let evidence = DocumentEvidence::Read {
+                    number: card.id_number.clone(),
+                    name: card.name.clone(),
+                    read_by: ReadBy::CertifiedReader,
+                    passive_auth: PassiveAuth::NotApplicable,
+                };
+                (found, evidence, Some(card.photo))
+            }
+            Document::Uid(uid) => {
+                let hex = crate::platform::keystore::hex(&uid);
+                let found = self.roster.by_uid(&hex).cloned();
+                let matches_roster = match (ticket, &found) {
+                    (Some(t), Some(f)) => t == f,
+                    (None, found) => found.is_some(),
+                    (Some(_), None) => false,
+                };
+                (found, DocumentEvidence::CardUid { matches_roster }, None)
+            }
+        };
+        let portrait = photo
+            .and_then(|bytes| crate::imaging::decode(&bytes).ok())
+            .map(|image| Portrait {
+                embedding: self
+                    .engine
+                    .analyze(&image)
+                    .ok()
+                    .and_then(|a| a.face)
+                    .and_then(|f| f.embedding),
+                image,
+            });
+        self.attempt().portrait = portrait;
+        (found, evidence)
     }
 
     /// Feed an input and perform every effect it leads to.
@@ -451,6 +487,13 @@ impl<'a> Runner<'a> {
             let now = self.clock.now_utc_ms();
             let before = std::mem::discriminant(&self.door.phase);
             let effects = self.door.handle(input, now);
+            // One attempt per candidate: it starts when the door leaves idle and is gone
+            // when the door is back (or a device is lost).
+            if matches!(self.door.phase, Phase::Idle | Phase::DeviceError { .. }) {
+                self.attempt = None;
+            } else {
+                self.attempt();
+            }
             if std::mem::discriminant(&self.door.phase) != before {
                 use super::door::Phase as P;
                 use super::view::Screen as S;
@@ -478,54 +521,28 @@ impl<'a> Runner<'a> {
 
     fn perform(&mut self, effect: Effect) -> Result<Option<Input>, RunError> {
         Ok(match effect {
-            Effect::ReadDocument { ticket } => {
-                self.portrait = None;
-                self.portrait_image = None;
-                self.times = StageTimes::default();
+            Effect::ReadDocument { ticket, slot } => {
                 let watch = Stopwatch::start();
                 let access = ticket.as_ref().and_then(|t| self.roster.access(t));
-                let Some(access) = access else {
-                    return Ok(Some(Input::DocumentFailed(
-                        "no access key for this document in the roster".into(),
-                    )));
-                };
-                let read = self.reader.read(&access);
-                self.times.card_ms = watch.ms();
-                let watch = Stopwatch::start();
-                let input = match read {
+                let read = self.reader.read(slot, access.as_ref());
+                self.attempt().times.card_ms = watch.ms();
+                match read {
                     Ok(doc) => {
-                        self.portrait_image = crate::imaging::decode(&doc.portrait.image).ok();
-                        self.portrait = self
-                            .portrait_image
-                            .as_ref()
-                            .and_then(|img| self.engine.analyze(img).ok())
-                            .and_then(|a| a.face)
-                            .and_then(|f| f.embedding);
-                        let found = self.roster.by_document(&doc.dg1.document_number).cloned();
-                        let passive_auth = match &doc.passive_authentication.result {
-                            PaResult::Valid => PassiveAuth::Valid,
-                            other => PassiveAuth::Failed(format!("{other:?}")),
-                        };
+                        let watch = Stopwatch::start();
+                        let (found, document) = self.document(ticket.as_ref(), doc);
+                        self.attempt().times.face_ms = watch.ms();
                         Some(Input::DocumentRead {
                             ticket: found,
-                            document: DocumentEvidence::Read {
-                                number: doc.dg1.document_number.clone(),
-                                name: format!("{} {}", doc.dg1.surname, doc.dg1.given_names)
-                                    .trim()
-                                    .to_string(),
-                                passive_auth,
-                            },
+                            document,
                         })
                     }
                     Err(e) => Some(Input::DocumentFailed(e.to_string())),
-                };
-                self.times.face_ms = watch.ms();
-                input
+                }
             }
             Effect::StartCapture => {
                 let watch = Stopwatch::start();
                 let face = self.capture()?;
-                self.times.face_ms += watch.ms();
+                self.attempt().times.face_ms += watch.ms();
                 Some(Input::FaceCaptured(face))
             }
             Effect::Hint(h) => {
@@ -549,13 +566,16 @@ impl<'a> Runner<'a> {
                     paper: PaperEvidence::NotScanned,
                     already_admitted: self.tally.admitted.contains_key(&ticket),
                 };
-                let d = decision::decide(&evidence, self.roster.policy(), self.local_time());
-                self.record(&ticket, &d, Some(&face))?;
-                self.times.decide_ms = watch.ms();
+                let now = self.clock.now_utc_ms();
+                let d = decision::decide(&evidence, self.roster.policy(), self.local_at(now));
+                self.record(&ticket, &d, Some(face), Some(&evidence.document))?;
+                let attempt = self.attempt();
+                attempt.decided = Some((evidence, now));
+                attempt.times.decide_ms = watch.ms();
                 Some(Input::Decided(d))
             }
-            Effect::Log { kind, detail } => {
-                self.log(kind, json!({ "detail": detail }))?;
+            Effect::Log { note, detail } => {
+                self.log_event(&Event::Door { note, detail })?;
                 None
             }
         })
@@ -567,14 +587,13 @@ impl Runner<'_> {
     /// policy's tries are used up; between batches the candidate gets the hint for what was
     /// wrong. The last face seen is kept even when imperfect, so a referral shows it.
     fn capture(&mut self) -> Result<FaceEvidence, RunError> {
-        self.live = None;
-        self.live_jpeg = None;
+        self.attempt().live = None;
         let max_tries = self.roster.policy().max_capture_tries.max(1);
         let mut best = None;
         for _ in 0..max_tries {
             let frames = self.camera.frames(FRAMES_PER_CAPTURE).unwrap_or_default();
             if let Some(first) = frames.first() {
-                self.preview = Some(first.clone());
+                self.attempt().preview = Some(first.clone());
                 self.tell(Progress::Frame(first.clone()));
             }
             let Some(c) = self.engine.capture(&frames)? else {
@@ -582,9 +601,9 @@ impl Runner<'_> {
                 self.hint = Some(Hint::LookAtCamera);
                 continue;
             };
-            if c.best.embedding.is_none() {
+            let Some(embedding) = c.best.embedding.clone() else {
                 continue;
-            }
+            };
             let good = c.best.issues.is_empty();
             if !good {
                 let h = hint_for(&c.best.issues);
@@ -592,11 +611,10 @@ impl Runner<'_> {
                 self.tell(Progress::Hint(h));
             }
             let frame = &frames[c.best_frame];
-            self.live_jpeg = Some(crate::package::enrol::thumbnail(
-                frame,
-                &c.best.detection.raw,
-            ));
-            self.live = c.best.embedding;
+            self.attempt().live = Some(LiveFace {
+                embedding,
+                jpeg: crate::package::enrol::thumbnail(frame, &c.best.detection.raw),
+            });
             // Scores are filled in when deciding, against the candidate's template.
             best = Some(FaceEvidence::Captured {
                 liveness: c.liveness,
@@ -608,5 +626,24 @@ impl Runner<'_> {
             }
         }
         Ok(best.unwrap_or(FaceEvidence::NoUsableFace { tries: max_tries }))
+    }
+}
+
+/// The document as the log records it: how it was read, never its number or name.
+fn logged(d: &DocumentEvidence) -> DocumentLogged {
+    match d {
+        DocumentEvidence::NotPresented => DocumentLogged::NotPresented,
+        DocumentEvidence::Read {
+            read_by,
+            passive_auth,
+            ..
+        } => DocumentLogged::Read {
+            read_by: *read_by,
+            passive_auth: passive_auth.clone(),
+        },
+        DocumentEvidence::CardUid { matches_roster } => DocumentLogged::CardUid {
+            matches_roster: *matches_roster,
+        },
+        DocumentEvidence::Unreadable { why } => DocumentLogged::Unreadable { why: why.clone() },
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 
-use super::door::{Device, Hint, Input, Phase};
+use super::door::{Device, Hint, Input, Phase, Slot};
 use super::runner::{RunError, Runner};
 use super::view::{
     self, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict, View,
@@ -15,6 +15,7 @@ use super::view::{
 use crate::decision::{Decision, FaceEvidence, Guidance, ReferReason, Severity, TicketNumber};
 use crate::invigilator::{Attempt, PinGate};
 use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
+use crate::journal::events::{Event, ManualAdmission};
 use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal};
 
 /// Kinds of incident the invigilator can record with one touch.
@@ -50,8 +51,10 @@ pub enum Command {
     /// The barcode scanner read something: a ticket at the idle door, an answer-sheet
     /// label while an admission is on screen.
     Scan(String),
-    /// A card arrived on the reader.
+    /// A card arrived on the contactless reader.
     CardPresent,
+    /// The resident-ID reader's bridge reported a card (or a failure) into its mailbox.
+    IdCardRead,
     /// The card left.
     CardRemoved,
     /// Time passed.
@@ -73,6 +76,9 @@ pub enum Command {
     PinCancel,
     /// Open a referral.
     Review(String),
+    /// Open the roster entry seated at this seat (from the seat map): its referral if one
+    /// is open, else a review to admit by hand.
+    ReviewSeat(u16),
     /// Resolve the referral under review.
     Resolve(ReasonCode),
     /// The incidents screen.
@@ -112,10 +118,18 @@ pub struct RoomInfo {
     pub kiosk_id: String,
 }
 
+/// Invigilator mode locks itself after this long without a touch (ms): a candidate left
+/// at an unattended review screen must not resolve their own referral.
+pub const AUTO_LOCK_MS: i64 = 60_000;
+
 #[derive(Debug, Clone, PartialEq)]
 enum PinFor {
     Unlock,
     Admit {
+        ticket: TicketNumber,
+        code: ReasonCode,
+    },
+    AdmitByHand {
         ticket: TicketNumber,
         code: ReasonCode,
     },
@@ -144,6 +158,8 @@ pub struct Station<'a> {
     incidents: Vec<Incident>,
     sealed: bool,
     notice: Notice,
+    /// When invigilator mode was last touched (ms), for the auto-lock.
+    touched_ms: i64,
 }
 
 impl<'a> Station<'a> {
@@ -159,6 +175,7 @@ impl<'a> Station<'a> {
             incidents: Vec::new(),
             sealed: false,
             notice: Notice::None,
+            touched_ms: 0,
         }
     }
 
@@ -182,11 +199,34 @@ impl<'a> Station<'a> {
         self.sealed
     }
 
+    fn lock(&mut self) {
+        self.signed_in = None;
+        self.pin_message = PinMessage::None;
+        self.mode = Mode::Door;
+    }
+
     /// Handle one command. Door inputs are ignored while invigilator mode is open (the
     /// screen belongs to the invigilator) and after the seal.
     pub fn handle(&mut self, command: Command) -> Result<(), RunError> {
         use Command as C;
         let door_open = self.mode == Mode::Door && !self.sealed;
+        let now = self.runner.now_ms();
+        let door_command = matches!(
+            command,
+            C::Ticket(_)
+                | C::Scan(_)
+                | C::CardPresent
+                | C::IdCardRead
+                | C::CardRemoved
+                | C::Tick
+                | C::DeviceLost(_)
+                | C::DeviceBack(_)
+        );
+        if !door_command {
+            self.touched_ms = now;
+        } else if self.mode != Mode::Door && now - self.touched_ms >= AUTO_LOCK_MS {
+            self.lock();
+        }
         match command {
             C::Ticket(t) if door_open && self.runner.door.phase == Phase::Idle => {
                 self.notice = Notice::None;
@@ -205,7 +245,10 @@ impl<'a> Station<'a> {
                 }
                 _ => {}
             },
-            C::CardPresent if door_open => self.runner.feed(Input::CardPresent)?,
+            C::CardPresent if door_open => {
+                self.runner.feed(Input::CardPresent(Slot::Contactless))?
+            }
+            C::IdCardRead if door_open => self.runner.feed(Input::CardPresent(Slot::ResidentId))?,
             C::CardRemoved => self.runner.feed(Input::CardRemoved)?,
             C::Tick => {
                 self.runner.feed(Input::Tick)?;
@@ -224,20 +267,35 @@ impl<'a> Station<'a> {
                 self.pin_message = PinMessage::None;
                 self.mode = match (&self.mode, &self.signed_in) {
                     (Mode::Pin(PinFor::Unlock), _) | (_, None) => Mode::Door,
-                    (Mode::Pin(PinFor::Admit { ticket, .. }), _) => Mode::Review(ticket.clone()),
+                    (
+                        Mode::Pin(
+                            PinFor::Admit { ticket, .. } | PinFor::AdmitByHand { ticket, .. },
+                        ),
+                        _,
+                    ) => Mode::Review(ticket.clone()),
                     (Mode::Pin(PinFor::Seal), _) => Mode::Seal,
                     (other, _) => other.clone(),
                 };
             }
             C::Review(t) if self.signed_in.is_some() => {
                 let t = TicketNumber(t);
-                if self.runner.tally.referrals.iter().any(|r| r.ticket == t) {
+                if self.runner.tally.referral(&t).is_some() {
+                    self.mode = Mode::Review(t);
+                }
+            }
+            C::ReviewSeat(n) if self.signed_in.is_some() => {
+                let seated = self.runner.roster().seating().into_iter();
+                if let Some((_, t)) = seated.into_iter().find(|(seat, _)| *seat == n) {
                     self.mode = Mode::Review(t);
                 }
             }
             C::Resolve(code) => {
                 if let Mode::Review(t) = self.mode.clone() {
-                    self.resolve(&t, code, None)?;
+                    if self.runner.tally.referral(&t).is_some() {
+                        self.resolve(&t, code, None)?;
+                    } else {
+                        self.admit_by_hand(&t, code, None)?;
+                    }
                 }
             }
             C::ShowIncidents if self.signed_in.is_some() => self.mode = Mode::Incidents,
@@ -252,12 +310,12 @@ impl<'a> Station<'a> {
                 self.mode = Mode::Pin(PinFor::Seal);
                 self.pin_message = PinMessage::None;
             }
-            C::Export if self.signed_in.is_some() => self.export(),
-            C::Back if self.signed_in.is_some() => self.mode = Mode::Home,
-            C::Lock => {
-                self.signed_in = None;
-                self.mode = Mode::Door;
+            C::Export if self.signed_in.is_some() => {
+                self.export();
+                self.lock();
             }
+            C::Back if self.signed_in.is_some() => self.mode = Mode::Home,
+            C::Lock => self.lock(),
             _ => {}
         }
         Ok(())
@@ -310,6 +368,7 @@ impl<'a> Station<'a> {
                 self.mode = Mode::Home;
             }
             PinFor::Admit { ticket, code } => self.resolve(&ticket, code, Some(id))?,
+            PinFor::AdmitByHand { ticket, code } => self.admit_by_hand(&ticket, code, Some(id))?,
             PinFor::Seal => self.seal(id)?,
         }
         Ok(())
@@ -333,14 +392,8 @@ impl<'a> Station<'a> {
         else {
             return Ok(());
         };
-        let (seq, mismatch) = (referral.seq, referral.face_mismatch());
-        let seat = self
-            .runner
-            .roster()
-            .record(ticket)
-            .and_then(|r| r.placement)
-            .filter(|p| p.room == self.runner.roster().policy().room)
-            .map(|p| p.seat);
+        let (seq, needs_second) = (referral.seq, referral.needs_second());
+        let seat = self.seat_here(ticket);
         let verdict = match (code.admits(), seat) {
             (true, Some(seat)) => ActionVerdict::Admit { seat },
             (true, None) => {
@@ -349,7 +402,7 @@ impl<'a> Station<'a> {
             }
             (false, _) => ActionVerdict::Deny,
         };
-        match Resolution::new(&ticket.0, seq, verdict, code, &who, second, mismatch) {
+        match Resolution::new(&ticket.0, seq, verdict, code, &who, second, needs_second) {
             Ok(resolution) => {
                 self.runner.log_action(&Action::Resolve(resolution))?;
                 let admitted = match verdict {
@@ -358,7 +411,7 @@ impl<'a> Station<'a> {
                 };
                 self.runner.resolved(ticket, admitted);
                 self.notice = Notice::Resolved(code);
-                self.mode = Mode::Home;
+                self.lock();
             }
             Err(crate::journal::actions::ActionError::SecondInvigilatorNeeded { .. }) => {
                 self.mode = Mode::Pin(PinFor::Admit {
@@ -369,6 +422,63 @@ impl<'a> Station<'a> {
             }
             Err(e) => self.notice = Notice::Failed(e.to_string()),
         }
+        Ok(())
+    }
+
+    /// This room's seat of `ticket` this session.
+    fn seat_here(&self, ticket: &TicketNumber) -> Option<u16> {
+        let roster = self.runner.roster();
+        roster
+            .record(ticket)
+            .and_then(|r| r.placement)
+            .filter(|p| p.room == roster.policy().room)
+            .map(|p| p.seat)
+    }
+
+    /// Admit by hand a roster candidate with no open referral (the kiosk checked no face:
+    /// a second, different invigilator's PIN is always needed).
+    fn admit_by_hand(
+        &mut self,
+        ticket: &TicketNumber,
+        code: ReasonCode,
+        second: Option<&str>,
+    ) -> Result<(), RunError> {
+        let Some(who) = self.signed_in.clone() else {
+            return Ok(());
+        };
+        if !code.admits() {
+            self.notice = Notice::Failed(format!(
+                "ticket {ticket} has no open referral: there is nothing to deny"
+            ));
+            return Ok(());
+        }
+        if self.runner.admitted().contains_key(ticket) {
+            self.notice = Notice::Failed(format!("ticket {ticket} is already admitted"));
+            return Ok(());
+        }
+        let Some(seat) = self.seat_here(ticket) else {
+            self.notice = Notice::Failed(format!("ticket {ticket} has no seat in this room"));
+            return Ok(());
+        };
+        let Some(second) = second else {
+            self.mode = Mode::Pin(PinFor::AdmitByHand {
+                ticket: ticket.clone(),
+                code,
+            });
+            self.pin_message = PinMessage::None;
+            return Ok(());
+        };
+        self.runner
+            .log_event(&Event::ManualAdmission(ManualAdmission {
+                ticket: ticket.0.clone(),
+                seat,
+                reason: code,
+                invigilator: who,
+                second_invigilator: second.to_string(),
+            }))?;
+        self.runner.resolved(ticket, Some(seat));
+        self.notice = Notice::Resolved(code);
+        self.lock();
         Ok(())
     }
 
@@ -433,7 +543,7 @@ impl<'a> Station<'a> {
             Ok(seal) => {
                 self.runner.log_action(&Action::Seal(seal))?;
                 self.sealed = true;
-                self.mode = Mode::Seal;
+                self.lock();
             }
             Err(e) => self.notice = Notice::Failed(e.to_string()),
         }
@@ -500,7 +610,7 @@ impl<'a> Station<'a> {
             Mode::Pin(p) => {
                 v.pin_purpose = match p {
                     PinFor::Unlock => PinPurpose::Unlock,
-                    PinFor::Admit { .. } => PinPurpose::SecondForAdmit,
+                    PinFor::Admit { .. } | PinFor::AdmitByHand { .. } => PinPurpose::SecondForAdmit,
                     PinFor::Seal => PinPurpose::SecondForSeal,
                 };
                 Screen::Pin
@@ -530,7 +640,7 @@ impl<'a> Station<'a> {
             }
             Phase::Reading { .. } => Screen::Reading,
             Phase::Capturing { .. } | Phase::Deciding { .. } => {
-                v.preview = runner.preview.clone();
+                v.preview = runner.preview().cloned();
                 Screen::Capture
             }
             Phase::Showing {
@@ -568,14 +678,24 @@ impl<'a> Station<'a> {
     }
 
     fn review(&self, ticket: &TicketNumber) -> Option<Review> {
-        let r = self
-            .runner
-            .tally
-            .referrals
-            .iter()
-            .find(|r| &r.ticket == ticket)?;
         let roster = self.runner.roster();
         let jpeg = |b: &[u8]| crate::imaging::decode(b).ok();
+        let Some(r) = self.runner.tally.referral(ticket) else {
+            // A roster entry opened from the seat map: the registration photo to compare
+            // with the person and their papers by hand.
+            let dash = view::score(None);
+            return Some(Review {
+                ticket: ticket.0.clone(),
+                name: roster.name(ticket)?.to_string(),
+                thumbnail: roster.thumbnail(ticket).and_then(|b| jpeg(&b)),
+                portrait: None,
+                live: None,
+                registration_score: dash.clone(),
+                portrait_score: dash.clone(),
+                liveness: dash,
+                reasons: Vec::new(),
+            });
+        };
         let (reg, por, live) = match r.face {
             FaceEvidence::Captured {
                 liveness,

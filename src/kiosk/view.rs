@@ -81,7 +81,8 @@ pub enum PinPurpose {
     /// Opening invigilator mode.
     #[default]
     Unlock,
-    /// A second invigilator confirms admitting over a face mismatch.
+    /// A second invigilator confirms an admission that needs two people (a high-severity
+    /// reason, no usable face, low liveness, or an admission by hand).
     SecondForAdmit,
     /// A second invigilator attests the seal.
     SecondForSeal,
@@ -251,7 +252,9 @@ pub fn reason_detail(r: &ReferReason) -> String {
         | ReferReason::PortraitMismatch { score, threshold }
         | ReferReason::LivenessLow { score, threshold } => format!("{score:.2} < {threshold:.2}"),
         ReferReason::NoUsableFace { tries } => format!("{tries}"),
-        ReferReason::PassiveAuthFailed(why) => why.clone(),
+        ReferReason::PassiveAuthFailed(why) | ReferReason::DocumentUnreadable { why } => {
+            why.clone()
+        }
         ReferReason::PaperMismatch { ticket, session } => format!("{} / {}", ticket.0, session.0),
         ReferReason::AlreadyAdmitted
         | ReferReason::DocumentNumberMismatch

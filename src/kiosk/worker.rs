@@ -10,9 +10,10 @@ use std::thread::JoinHandle;
 use chrono::FixedOffset;
 use image::RgbImage;
 
+use super::devices::{DocumentReader, FrameSource};
 use super::door::{Door, Hint, Timeouts};
 use super::roster::Roster;
-use super::runner::{DocumentReader, FrameSource, Progress, Runner, StageTimes};
+use super::runner::{Progress, Runner, StageTimes};
 use super::station::{Command, RoomInfo, Station};
 use super::view::View;
 use crate::decision::{Decision, TicketNumber};
@@ -30,6 +31,9 @@ pub enum Job {
     /// Run this on the worker (a simulated device changing: a card put down, a face
     /// stepping up, the clock moved).
     Do(Box<dyn FnOnce() + Send>),
+    /// Pass these words on in order with the updates (the demo's narration, so each line
+    /// appears just before the step it narrates).
+    Say(String),
     /// Stop.
     Quit,
 }
@@ -49,6 +53,8 @@ pub enum Update {
     Decision(TicketNumber, Decision, StageTimes),
     /// The worker stopped on an error (the log refused an append, the engine failed).
     Failed(String),
+    /// Words passed on from a [`Job::Say`].
+    Said(String),
 }
 
 /// Everything the kiosk owns.
@@ -132,6 +138,9 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
         match job {
             Job::Quit => break,
             Job::Do(f) => f(),
+            Job::Say(words) => {
+                let _ = updates.send(Update::Said(words));
+            }
             Job::Command(c) => {
                 if let Err(e) = station.handle(c) {
                     let _ = updates.send(Update::Failed(e.to_string()));
@@ -140,7 +149,7 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
             }
         }
         for (t, d) in station.runner.tally.decisions[before..].iter() {
-            let times = station.runner.times;
+            let times = station.runner.times();
             let _ = updates.send(Update::Decision(t.clone(), d.clone(), times));
         }
         if updates

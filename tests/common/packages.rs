@@ -86,8 +86,27 @@ pub fn build(inp: &Path, keys: &Path, out: &Path, extra: &[&str]) -> Output {
 /// The example inputs built into `dir/packages` and room S01/R101's package opened as the
 /// kiosk opens it, at `at_ms` (milliseconds since the epoch).
 pub fn example_room_package(dir: &Path, at_ms: i64) -> examgate::package::open::VerifiedPackage {
+    room_package(dir, at_ms, &[])
+}
+
+/// [`example_room_package`] with `extra` rows appended to candidates.csv (their photos
+/// among obama.jpg and biden.jpg).
+pub fn room_package(
+    dir: &Path,
+    at_ms: i64,
+    extra: &[&str],
+) -> examgate::package::open::VerifiedPackage {
     let office = keys(&dir.join("office"));
     let inp = inputs(dir);
+    if !extra.is_empty() {
+        let path = inp.join("candidates.csv");
+        let mut csv = std::fs::read_to_string(&path).expect("candidates.csv");
+        for row in extra {
+            csv += row;
+            csv += "\n";
+        }
+        std::fs::write(&path, csv).expect("candidates.csv");
+    }
     let out = dir.join("packages");
     let built = build(&inp, &office, &out, &[]);
     assert!(

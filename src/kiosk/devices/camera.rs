@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
-use super::runner::FrameSource;
+use super::FrameSource;
 use crate::platform::clock::Stopwatch;
 
 /// One frame at a time from a device (the V4L2 adapter, or a directory of files).
@@ -197,7 +197,7 @@ impl FrameSource for LiveCamera {
     }
 }
 
-impl Grab for super::devices::DirectoryFrames {
+impl Grab for super::emulated::DirectoryFrames {
     fn grab(&mut self) -> Result<RgbImage, String> {
         let mut one = self.frames(1)?;
         one.pop().ok_or_else(|| "no frame".to_string())

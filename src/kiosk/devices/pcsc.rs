@@ -7,23 +7,36 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::door::Device;
-use super::runner::DocumentReader;
-use super::station::Command;
-use crate::card::emrtd::{self, Access, DocumentRead};
+use super::super::door::Device;
+use super::super::station::Command;
+use super::bridge::Mailbox;
+use super::{Document, DocumentReader, ReadError, Slot};
+use crate::card::emrtd::Access;
 use crate::card::pcsc_reader::{Event, ReaderError, Readers};
 use crate::card::transport::TransportError;
 
-/// Reads documents on a PC/SC reader: `wanted`, or whichever reader holds a card.
+/// Reads documents on a PC/SC reader (`wanted`, or whichever reader holds a card), and
+/// resident ID cards from the bridge's mailbox when the door has that reader.
 pub struct PcscDocuments {
     wanted: Option<String>,
     csca: Vec<Vec<u8>>,
+    bridge: Option<Mailbox>,
 }
 
 impl PcscDocuments {
     /// A reader trusting `csca` (DER certificates) for passive authentication.
     pub fn new(wanted: Option<String>, csca: Vec<Vec<u8>>) -> PcscDocuments {
-        PcscDocuments { wanted, csca }
+        PcscDocuments {
+            wanted,
+            csca,
+            bridge: None,
+        }
+    }
+
+    /// Beside the contactless reader, the resident-ID reader whose bridge watcher fills
+    /// `mailbox` (`devices::bridge`).
+    pub fn add_bridge(&mut self, mailbox: Mailbox) {
+        self.bridge = Some(mailbox);
     }
 }
 
@@ -38,7 +51,13 @@ fn gone(e: ReaderError) -> crate::card::Error {
 }
 
 impl DocumentReader for PcscDocuments {
-    fn read(&mut self, access: &Access) -> Result<DocumentRead, crate::card::Error> {
+    fn read(&mut self, slot: Slot, access: Option<&Access>) -> Result<Document, ReadError> {
+        if slot == Slot::ResidentId {
+            return match &self.bridge {
+                Some(mailbox) => mailbox.take(),
+                None => Err(ReadError::NothingThere(slot)),
+            };
+        }
         // A context per read: cheap next to the read itself, and a pcscd restarted between
         // two candidates is simply found again.
         let readers = Readers::establish().map_err(gone)?;
@@ -50,7 +69,7 @@ impl DocumentReader for PcscDocuments {
         for name in &names {
             match readers.connect(name) {
                 Ok(mut card) => {
-                    let read = emrtd::read(
+                    let read = super::read_contactless(
                         &mut card,
                         access,
                         &self.csca,
@@ -64,7 +83,7 @@ impl DocumentReader for PcscDocuments {
                 Err(e) => last = e,
             }
         }
-        Err(gone(last))
+        Err(gone(last).into())
     }
 }
 

@@ -165,7 +165,7 @@ impl Roster {
             return Some(CandidateRecord {
                 ticket: ticket.clone(),
                 name: c.name.clone(),
-                document_name: None,
+                document_name: c.document_name.clone(),
                 document_kind: format::parse_document_kind(&c.document_kind)
                     .unwrap_or(DocumentKind::None),
                 document_number: c.document_number.clone(),
@@ -260,4 +260,118 @@ fn normalise(number: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::decision::{
+        self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth,
+        ReferReason,
+    };
+    use crate::package::build::{self, Inputs, OfficeMaterial};
+    use crate::package::enrol::Enrolment;
+    use crate::package::{exam, roster};
+
+    const EXAM: &str = r#"
+name = "exam"
+utc_offset = "+08:00"
+
+[[session]]
+id = "math"
+subject = "Mathematics"
+date = 2027-06-12
+start = "09:00"
+end = "11:00"
+entry_opens = "08:30"
+
+[[site]]
+id = "S01"
+name = "site"
+rooms = [ { id = "R101", seats = 30 } ]
+"#;
+
+    const CANDIDATES: &str = "ticket,name,sex,birth_date,doc_type,doc_number,doc_expiry,can,card_uid,photo,math_site,math_room,math_seat,document_name
+2027010001,张三,M,2011-03-04,passport,E12345678,2031-01-01,,,p1.jpg,S01,R101,1,ZHANG<<SAN
+";
+
+    /// The office's pipeline without photos or files: parse, assemble (a made-up template),
+    /// and the package as the kiosk holds it after opening.
+    fn package(exam_toml: &str) -> VerifiedPackage {
+        let exam = exam::parse(exam_toml).expect("exam parses");
+        let candidates =
+            roster::parse(CANDIDATES, &exam.session_ids(), &exam.rooms()).expect("roster parses");
+        let inputs = Inputs {
+            exam,
+            candidates,
+            invigilators: Vec::new(),
+            csca: Vec::new(),
+        };
+        let mut template = vec![0.0; 512];
+        template[0] = 1.0;
+        let enrolments = HashMap::from([(
+            "p1.jpg".to_string(),
+            Enrolment {
+                template,
+                thumbnail_jpeg: Vec::new(),
+            },
+        )]);
+        let office = OfficeMaterial {
+            evidence_key: [0; 32],
+            template_model: crate::face::ModelKind::Embed.sha256().to_string(),
+        };
+        let plan = build::assemble(&inputs, &enrolments, &[], &office);
+        let package = plan.packages.into_iter().next().expect("one room");
+        VerifiedPackage {
+            directory: format::read_directory(&plan.directory).expect("directory"),
+            offset: package.utc_offset.parse().expect("offset"),
+            package,
+        }
+    }
+
+    #[test]
+    fn the_document_name_reaches_the_record_and_the_decision_compares_with_it() {
+        let roster = Roster::new(&package(EXAM), "math", Thresholds::default()).expect("roster");
+        let ticket = TicketNumber("2027010001".into());
+        let record = roster.record(&ticket).expect("seated here");
+        assert_eq!(record.name, "张三");
+        assert_eq!(record.document_name.as_deref(), Some("ZHANG<<SAN"));
+
+        let evidence = Evidence {
+            ticket: ticket.clone(),
+            candidate: Some(record),
+            document: DocumentEvidence::Read {
+                number: "E12345678".into(),
+                name: "ZHANG<<SAN<<<<".into(),
+                passive_auth: PassiveAuth::Valid,
+            },
+            face: FaceEvidence::Captured {
+                liveness: 0.9,
+                registration_score: 0.8,
+                portrait_score: Some(0.8),
+            },
+            paper: PaperEvidence::NotScanned,
+            already_admitted: false,
+        };
+        let now = NaiveDate::from_ymd_opt(2027, 6, 12)
+            .and_then(|d| d.and_hms_opt(8, 45, 0))
+            .expect("a valid time");
+        assert_eq!(
+            decision::decide(&evidence, roster.policy(), now),
+            Decision::Admit { seat: 1 }
+        );
+        // Without the document name the Latin MRZ name cannot match the registered 张三.
+        let mut without = evidence.clone();
+        if let Some(c) = &mut without.candidate {
+            c.document_name = None;
+        }
+        assert!(matches!(
+            decision::decide(&without, roster.policy(), now),
+            Decision::Refer { reasons } if reasons.contains(&ReferReason::NameMismatch)
+        ));
+    }
 }

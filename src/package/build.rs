@@ -331,6 +331,7 @@ fn package_candidate(c: &Candidate, room: &RoomRef, e: &Enrolment) -> PackageCan
             .collect(),
         template: format::encode_template(&e.template),
         thumbnail_jpeg: Base64::encode_string(&e.thumbnail_jpeg),
+        document_name: c.document_name.clone(),
     }
 }
 

@@ -134,6 +134,10 @@ pub struct PackageCandidate {
     pub template: String,
     /// Small JPEG of the registration face for the invigilator screen, Base64.
     pub thumbnail_jpeg: String,
+    /// Name as the document prints it (`ZHANG<<SAN` for 张三), when it differs from `name`.
+    /// Added within format 1, after it: absent in older packages and left out when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_name: Option<String>,
 }
 
 impl std::fmt::Debug for PackageCandidate {

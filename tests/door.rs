@@ -18,7 +18,7 @@ use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumb
 use examgate::journal::Journal;
 use examgate::kiosk::demo::at;
 use examgate::kiosk::door::{Door, Input, Phase, Timeouts};
-use examgate::kiosk::roster::{Roster, Thresholds};
+use examgate::kiosk::roster::Roster;
 use examgate::kiosk::runner::{DocumentReader, FrameSource, Runner};
 use examgate::platform::clock::{Clock, FixedClock};
 use examgate::platform::keystore::{KeyStore, SeedKeyStore};
@@ -116,7 +116,7 @@ fn the_demo_outcomes_through_the_door() {
         d
     }
 
-    let chinese = Roster::new(&package, "chinese", Thresholds::default()).expect("roster");
+    let chinese = Roster::new(&package, "chinese").expect("roster");
     {
         let mut door = Runner::new(
             Door::new(Timeouts::default()),
@@ -165,7 +165,7 @@ fn the_demo_outcomes_through_the_door() {
     }
     // 5. The math session: the second candidate sits in R102, not here.
     clock.advance(at(14, 10, 0) - clock.now_utc_ms());
-    let math = Roster::new(&package, "math", Thresholds::default()).expect("roster");
+    let math = Roster::new(&package, "math").expect("roster");
     {
         let mut door = Runner::new(
             Door::new(Timeouts::default()),

@@ -20,7 +20,7 @@ use examgate::kiosk::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
 use examgate::kiosk::card_reader::{self, PcscDocuments};
 use examgate::kiosk::config::{CameraSource, KioskConfig, ScreenLanguage};
 use examgate::kiosk::devices::DirectoryFrames;
-use examgate::kiosk::door::{Device, Timeouts};
+use examgate::kiosk::door::Device;
 use examgate::kiosk::setup::{pick_session, Room};
 use examgate::kiosk::station::Command;
 use examgate::kiosk::v4l_camera::V4lCamera;
@@ -125,7 +125,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         info: room.info,
         gate: room.gate,
         sealer: Some(room.sealer),
-        timeouts: Timeouts::default(),
+        timeouts: room.timeouts,
     };
     let (updates, worker) = worker::spawn_on(parts, job_rx);
     let lang = match config.language {

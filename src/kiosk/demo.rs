@@ -12,7 +12,7 @@ use chrono::{FixedOffset, NaiveDate};
 use image::RgbImage;
 
 use super::devices::{EmulatedReader, ReplayCamera};
-use super::door::{Device, Timeouts};
+use super::door::Device;
 use super::station::{Command, IncidentKind};
 use super::worker::{Job, Parts};
 use crate::card::emulated::{Document, EmulatedPassport};
@@ -347,7 +347,7 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
             info: room.info,
             gate: room.gate,
             sealer: Some(room.sealer),
-            timeouts: Timeouts::default(),
+            timeouts: room.timeouts,
         },
     })
 }

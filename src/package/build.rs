@@ -303,6 +303,7 @@ pub fn assemble(
                 office_evidence_key: hex(&office.evidence_key),
                 template_model: office.template_model.clone(),
                 directory_sha256: directory_sha256.clone(),
+                policy: exam.policy,
             }
         })
         .collect();

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use examgate::face::ModelKind;
 use examgate::kiosk::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
 use examgate::kiosk::card_reader::{self, PcscDocuments};
 use examgate::kiosk::config::{CameraSource, KioskConfig, ScreenLanguage};
@@ -64,6 +65,10 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         clock.now_utc_ms(),
     )
     .with_context(|| format!("opening the room package {}", args.package.display()))?;
+    // The engine loads only an embedding model hashing to this pin, so checking the package
+    // against it now refuses foreign templates before the slow model load.
+    open::check_template_model(&package, ModelKind::Embed.sha256())
+        .with_context(|| format!("opening the room package {}", args.package.display()))?;
     let offset = package.offset;
     let now = open::local_time(clock.now_utc_ms(), offset);
     let session = pick_session(&package.package.sessions, config.session.as_deref(), now)?;

@@ -2,7 +2,8 @@
 //! package that is unsigned, signed by a key other than the office's, changed after signing,
 //! for another room, outside its validity period, or whose directory or templates do not
 //! match what was signed. The signature is checked on the raw bytes before anything in the
-//! package is trusted.
+//! package is trusted. [`check_template_model`] refuses templates made with another
+//! embedding model than the kiosk runs.
 
 use std::path::{Path, PathBuf};
 
@@ -104,6 +105,17 @@ pub enum OpenError {
     /// The door policy holds a value out of range.
     #[error("the package's door policy: {0}")]
     BadPolicy(String),
+    /// The templates were made with another embedding model than the kiosk runs: their
+    /// scores against this model's embeddings would mean nothing.
+    #[error(
+        "templates were made with model {package} but this kiosk runs {kiosk}: rebuild the package"
+    )]
+    TemplateModel {
+        /// SHA-256 (hex) of the model named in the package.
+        package: String,
+        /// SHA-256 (hex) of the kiosk's embedding model.
+        kiosk: String,
+    },
     /// A candidate's template cannot be used.
     #[error("candidate {ticket}: {reason}")]
     BadCandidate {
@@ -296,6 +308,21 @@ pub fn open(
     })
 }
 
+/// Refuse `package` unless its templates were made with the embedding model whose SHA-256
+/// (hex) is `kiosk_model` (the kiosk's: `face::ModelKind::Embed.sha256()`, which the engine
+/// checks every model file against when loading).
+pub fn check_template_model(package: &VerifiedPackage, kiosk_model: &str) -> Result<(), OpenError> {
+    let made_with = &package.package.template_model;
+    if made_with.eq_ignore_ascii_case(kiosk_model) {
+        Ok(())
+    } else {
+        Err(OpenError::TemplateModel {
+            package: made_with.clone(),
+            kiosk: kiosk_model.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +375,27 @@ mod tests {
             .expect("a valid time")
             .and_utc()
             .timestamp_millis()
+    }
+
+    #[test]
+    fn templates_from_another_model_are_refused_naming_both() {
+        let office = SeedKeyStore::from_seed(&[7; 32]);
+        let ours = crate::face::ModelKind::Embed.sha256();
+        let theirs = "ab".repeat(32);
+        let json = serde_json::to_vec(&package(&theirs, DoorPolicy::default())).expect("json");
+        let other = write("model", &json, &office);
+        let opened = open(&other, &office.verifying_key(), None, noon_ms()).expect("opens");
+        let e = check_template_model(&opened, ours).expect_err("another model");
+        assert_eq!(
+            e.to_string(),
+            format!("templates were made with model {theirs} but this kiosk runs {ours}: rebuild the package")
+        );
+        let json = serde_json::to_vec(&package(ours, DoorPolicy::default())).expect("json");
+        let dir = write("model-ok", &json, &office);
+        let opened = open(&dir, &office.verifying_key(), None, noon_ms()).expect("opens");
+        assert!(check_template_model(&opened, ours).is_ok());
+        let _ = std::fs::remove_dir_all(other);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use examgate::kiosk::demo::at;
 use examgate::kiosk::devices::{self, ReadError, Slot};
 use examgate::kiosk::devices::{DocumentReader, FrameSource};
 use examgate::kiosk::door::{Door, Input, Phase, Timeouts};
-use examgate::kiosk::roster::{Roster, Thresholds};
+use examgate::kiosk::roster::Roster;
 use examgate::kiosk::runner::Runner;
 use examgate::platform::clock::{Clock, FixedClock};
 use examgate::platform::keystore::{KeyStore, SeedKeyStore};
@@ -119,7 +119,7 @@ fn the_demo_outcomes_through_the_door() {
         d
     }
 
-    let chinese = Roster::new(&package, "chinese", Thresholds::default()).expect("roster");
+    let chinese = Roster::new(&package, "chinese").expect("roster");
     {
         let mut door = Runner::new(
             Door::new(Timeouts::default()),
@@ -168,7 +168,7 @@ fn the_demo_outcomes_through_the_door() {
     }
     // 5. The math session: the second candidate sits in R102, not here.
     clock.advance(at(14, 10, 0) - clock.now_utc_ms());
-    let math = Roster::new(&package, "math", Thresholds::default()).expect("roster");
+    let math = Roster::new(&package, "math").expect("roster");
     {
         let mut door = Runner::new(
             Door::new(Timeouts::default()),
@@ -328,7 +328,7 @@ mod exam_day {
     #[test]
     fn r11_a_candidate_without_a_document_is_not_scored_against_the_last_passport() {
         let (dir, package) = package("r11-no-document");
-        let chinese = Roster::new(&package, "chinese", Thresholds::default()).expect("roster");
+        let chinese = Roster::new(&package, "chinese").expect("roster");
         let kiosk = SeedKeyStore::from_seed(&[3; 32]);
         let mut log =
             Journal::open(&dir.join("door.db"), "K-S01-R101", &kiosk.verifying_key()).expect("log");
@@ -494,7 +494,7 @@ mod exam_day {
             ],
             reader.bridge.clone(),
         );
-        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
         let mut log = k.journal();
         let mut camera = Replay(k.face.clone());
         let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
@@ -540,7 +540,7 @@ mod exam_day {
             let room = k.room();
             let mut reader = EmulatedReader::new(vec![]);
             let (stop, rx) = run_bridge(&[mode], reader.bridge.clone());
-            let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+            let roster = Roster::new(&k.package, "chinese").expect("roster");
             let mut log = k.journal();
             let mut camera = Replay(k.face.clone());
             let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
@@ -595,7 +595,7 @@ mod exam_day {
     fn r11_a_chip_that_refuses_the_key_and_a_uid_tap_first() {
         let k = Kiosk::new("r11-wrong-key", "obama.jpg");
         let room = k.room();
-        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
         let mut log = k.journal();
         let mut camera = Replay(k.face.clone());
         // The roster's CAN does not open this chip: two taps, then a referral.
@@ -620,7 +620,7 @@ mod exam_day {
         // A student card's UID, tapped without a ticket, starts the attempt.
         let k = Kiosk::new("r11-uid", "biden.jpg");
         let room = k.room();
-        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
         let mut log = k.journal();
         let mut camera = Replay(k.face.clone());
         let mut reader = EmulatedReader::new(vec![]);
@@ -638,7 +638,7 @@ mod exam_day {
     fn r11_a_covered_face_keeps_the_mismatch_and_two_pins_auto_lock_and_admit_by_hand() {
         let k = Kiosk::new("r11-two-person", "biden.jpg");
         let room = k.room();
-        let roster = Roster::new(&k.package, "chinese", Thresholds::default()).expect("roster");
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
         let mut log = k.journal();
         let mut camera = Replay(k.face.clone());
         let mut reader = Chip(obama_passport("123456"));

@@ -226,7 +226,7 @@ fn the_door_roster_from_a_package_finds_candidates_and_sends_the_wrong_room_on()
         self, Decision, DocumentEvidence, Evidence, FaceEvidence, Guidance, PaperEvidence,
         TicketNumber,
     };
-    use examgate::kiosk::roster::{Roster, Thresholds};
+    use examgate::kiosk::roster::Roster;
 
     let dir = scratch("roster");
     let at = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
@@ -236,7 +236,7 @@ fn the_door_roster_from_a_package_finds_candidates_and_sends_the_wrong_room_on()
         .timestamp_millis();
     let pkg = common::packages::example_room_package(&dir, at);
 
-    let chinese = Roster::new(&pkg, "chinese", Thresholds::default()).expect("roster");
+    let chinese = Roster::new(&pkg, "chinese").expect("roster");
     assert_eq!(chinese.seated(), 2);
     let obama = TicketNumber("2027010001".into());
     assert_eq!(
@@ -263,10 +263,10 @@ fn the_door_roster_from_a_package_finds_candidates_and_sends_the_wrong_room_on()
         chinese.template(&obama).map(|t| t.as_slice().len()),
         Some(512)
     );
-    assert!(Roster::new(&pkg, "physics", Thresholds::default()).is_err());
+    assert!(Roster::new(&pkg, "physics").is_err());
 
     // In the math session the second candidate sits in R102: at R101 the decision sends them on.
-    let math = Roster::new(&pkg, "math", Thresholds::default()).expect("roster");
+    let math = Roster::new(&pkg, "math").expect("roster");
     let second = TicketNumber("2027010002".into());
     assert_eq!(math.seated(), 1);
     let evidence = Evidence {

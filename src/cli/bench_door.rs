@@ -12,7 +12,7 @@ use clap::Args;
 use examgate::face::FaceEngine;
 use examgate::journal::Journal;
 use examgate::kiosk::demo::{self, Step};
-use examgate::kiosk::roster::{Roster, Thresholds};
+use examgate::kiosk::roster::Roster;
 use examgate::kiosk::runner::StageTimes;
 use examgate::kiosk::station::Command;
 use examgate::kiosk::view::View;
@@ -60,7 +60,7 @@ pub fn run(args: DoorBench) -> anyhow::Result<ExitCode> {
         None,
         built.stage.clock.now_utc_ms(),
     )?;
-    let roster = Roster::new(&package, "chinese", Thresholds::default())?;
+    let roster = Roster::new(&package, "chinese")?;
     let t_package = watch.ms();
     let watch = Stopwatch::start();
     let kiosk = SeedKeyStore::from_seed(&[0x21; 32]);

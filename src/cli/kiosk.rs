@@ -16,13 +16,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use examgate::face::ModelKind;
 use examgate::kiosk::config::{CameraSource, KioskConfig, ScreenLanguage};
 use examgate::kiosk::devices::bridge::{self, Mailbox};
 use examgate::kiosk::devices::camera::{Grab, LiveCamera, Opener, Pace, Watcher};
 use examgate::kiosk::devices::pcsc::{self as card_reader, PcscDocuments};
 use examgate::kiosk::devices::v4l::V4lCamera;
 use examgate::kiosk::devices::DirectoryFrames;
-use examgate::kiosk::door::{Device, Timeouts};
+use examgate::kiosk::door::Device;
 use examgate::kiosk::setup::{pick_session, Room};
 use examgate::kiosk::station::Command;
 use examgate::kiosk::worker::{self, Job, Parts};
@@ -65,6 +66,10 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         clock.now_utc_ms(),
     )
     .with_context(|| format!("opening the room package {}", args.package.display()))?;
+    // The engine loads only an embedding model hashing to this pin, so checking the package
+    // against it now refuses foreign templates before the slow model load.
+    open::check_template_model(&package, ModelKind::Embed.sha256())
+        .with_context(|| format!("opening the room package {}", args.package.display()))?;
     let offset = package.offset;
     let now = open::local_time(clock.now_utc_ms(), offset);
     let session = pick_session(&package.package.sessions, config.session.as_deref(), now)?;
@@ -139,7 +144,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         info: room.info,
         gate: room.gate,
         sealer: Some(room.sealer),
-        timeouts: Timeouts::default(),
+        timeouts: room.timeouts,
     };
     let (updates, worker) = worker::spawn_on(parts, job_rx);
     let lang = match config.language {

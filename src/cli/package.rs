@@ -53,7 +53,8 @@ pub enum PackageCommand {
         #[arg(long)]
         threads: Option<usize>,
     },
-    /// Check a room package as the kiosk does: signature, room, validity period, directory.
+    /// Check a room package as the kiosk does: signature, room, validity period, directory,
+    /// door policy, and templates made with the embedding model this build runs.
     Verify {
         /// The room's package directory.
         dir: PathBuf,
@@ -273,7 +274,10 @@ fn verify_cmd(
         None => SystemClock.now_utc_ms(),
         Some(text) => at_ms(dir, text)?,
     };
-    match open::open(dir, &office, room.as_ref(), now_ms) {
+    // As the kiosk opens it: its templates must come from the model this build pins.
+    let opened = open::open(dir, &office, room.as_ref(), now_ms)
+        .and_then(|v| open::check_template_model(&v, ModelKind::Embed.sha256()).map(|()| v));
+    match opened {
         Ok(v) => {
             let p = &v.package;
             println!(

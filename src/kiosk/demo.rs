@@ -13,7 +13,7 @@ use image::RgbImage;
 
 use super::devices::bridge::Mailbox;
 use super::devices::{EmulatedReader, ReplayCamera};
-use super::door::{Device, Timeouts};
+use super::door::Device;
 use super::station::{Command, IncidentKind};
 use super::worker::{Job, Parts};
 use crate::card::bridge::BridgeCard;
@@ -422,7 +422,7 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
             info: room.info,
             gate: room.gate,
             sealer: Some(room.sealer),
-            timeouts: Timeouts::default(),
+            timeouts: room.timeouts,
         },
     })
 }

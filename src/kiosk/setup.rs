@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 
-use super::roster::{Roster, RosterError, Thresholds};
+use super::door::Timeouts;
+use super::roster::{Roster, RosterError};
 use super::station::RoomInfo;
 use crate::invigilator::{LockoutPolicy, PinGate};
 use crate::journal::evidence::EvidenceSealer;
@@ -90,6 +91,8 @@ pub struct Room {
     pub sealer: EvidenceSealer,
     /// CSCA certificates (DER) for passive authentication.
     pub csca: Vec<Vec<u8>>,
+    /// The door's deadlines, the document read's from the package's policy.
+    pub timeouts: Timeouts,
 }
 
 impl Room {
@@ -101,7 +104,7 @@ impl Room {
         kiosk_id: &str,
         export_dir: PathBuf,
     ) -> Result<Room, SetupError> {
-        let roster = Roster::new(package, &s.id, Thresholds::default())?;
+        let roster = Roster::new(package, &s.id)?;
         let p = &package.package;
         let csca = p
             .csca
@@ -137,6 +140,10 @@ impl Room {
             ),
             sealer: EvidenceSealer::new(*key),
             csca,
+            timeouts: Timeouts {
+                document_read: roster.read_deadline_ms(),
+                ..Timeouts::default()
+            },
             roster,
         })
     }

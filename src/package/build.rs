@@ -303,6 +303,7 @@ pub fn assemble(
                 office_evidence_key: hex(&office.evidence_key),
                 template_model: office.template_model.clone(),
                 directory_sha256: directory_sha256.clone(),
+                policy: exam.policy,
             }
         })
         .collect();
@@ -331,6 +332,7 @@ fn package_candidate(c: &Candidate, room: &RoomRef, e: &Enrolment) -> PackageCan
             .collect(),
         template: format::encode_template(&e.template),
         thumbnail_jpeg: Base64::encode_string(&e.thumbnail_jpeg),
+        document_name: c.document_name.clone(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `exam.toml`: the exam's name, its sessions (subject, date, start, end, entry opens, late
-//! cutoff) and its sites and rooms with seat counts. Times are exam-local wall-clock times;
-//! `utc_offset` ties them to the kiosk clock.
+//! cutoff), its sites and rooms with seat counts, and an optional `[policy]` for the door
+//! (thresholds, capture tries, document read deadline). Times are exam-local wall-clock
+//! times; `utc_offset` ties them to the kiosk clock.
 //!
 //! [`parse`] returns the whole exam or every problem it found, each with the line it is on
 //! (TOML syntax errors included), so the office fixes the file in one pass.
@@ -10,6 +11,7 @@ use std::collections::HashSet;
 use chrono::{Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::Deserialize;
 
+use super::format::{self, DoorPolicy};
 use super::{Problem, Rooms};
 use crate::decision::{RoomRef, SessionWindow};
 
@@ -35,6 +37,8 @@ pub struct Exam {
     pub sessions: Vec<Session>,
     /// Sites in file order.
     pub sites: Vec<Site>,
+    /// The door's thresholds and deadlines (the defaults where `[policy]` is silent).
+    pub policy: DoorPolicy,
 }
 
 /// One session: one subject at one time.
@@ -114,6 +118,19 @@ struct RawExam {
     session: Vec<toml::Spanned<RawSession>>,
     #[serde(default)]
     site: Vec<toml::Spanned<RawSite>>,
+    policy: Option<RawPolicy>,
+}
+
+/// `[policy]`: every key optional. Integers are read wide so an out-of-range value is
+/// named as written rather than as a TOML type error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    face_threshold: Option<toml::Spanned<f64>>,
+    portrait_threshold: Option<toml::Spanned<f64>>,
+    liveness_threshold: Option<toml::Spanned<f64>>,
+    capture_tries: Option<toml::Spanned<i64>>,
+    read_deadline_s: Option<toml::Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +387,17 @@ pub fn parse(text: &str) -> Result<Exam, Vec<Problem>> {
         }
     }
 
+    let policy = match &raw.policy {
+        None => DoorPolicy::default(),
+        Some(p) => {
+            let (policy, policy_problems) = door_policy(text, p);
+            for (line, reason) in policy_problems {
+                at(line, reason);
+            }
+            policy
+        }
+    };
+
     match (problems.is_empty(), utc_offset, valid_from, valid_until) {
         (true, Some(utc_offset), Some(valid_from), Some(valid_until)) => Ok(Exam {
             name: raw.name.trim().to_string(),
@@ -378,9 +406,71 @@ pub fn parse(text: &str) -> Result<Exam, Vec<Problem>> {
             valid_until,
             sessions,
             sites,
+            policy,
         }),
         _ => Err(problems),
     }
+}
+
+/// `[policy]` over the defaults, with each out-of-range value's line and reason.
+fn door_policy(text: &str, raw: &RawPolicy) -> (DoorPolicy, Vec<(u64, String)>) {
+    let defaults = DoorPolicy::default();
+    let mut problems = Vec::new();
+    let mut bad = |span: std::ops::Range<usize>, reason: String| {
+        problems.push((line_of(text, span.start), format!("policy: {reason}")))
+    };
+    let mut threshold = |name: &str, v: &Option<toml::Spanned<f64>>, default: f32| match v {
+        None => default,
+        Some(v) => {
+            // Scores are f32; a difference beyond f32 precision is no difference.
+            let value = *v.get_ref() as f32;
+            if let Some(reason) = format::threshold_problem(name, value) {
+                bad(v.span(), reason);
+            }
+            value
+        }
+    };
+    let face_threshold = threshold(
+        "face_threshold",
+        &raw.face_threshold,
+        defaults.face_threshold,
+    );
+    let portrait_threshold = threshold(
+        "portrait_threshold",
+        &raw.portrait_threshold,
+        // The portrait threshold follows the face threshold unless set.
+        face_threshold,
+    );
+    let liveness_threshold = threshold(
+        "liveness_threshold",
+        &raw.liveness_threshold,
+        defaults.liveness_threshold,
+    );
+    let mut integer =
+        |v: &Option<toml::Spanned<i64>>, problem: fn(i64) -> Option<String>| -> Option<i64> {
+            let v = v.as_ref()?;
+            match problem(*v.get_ref()) {
+                Some(reason) => {
+                    bad(v.span(), reason);
+                    None
+                }
+                None => Some(*v.get_ref()),
+            }
+        };
+    let capture_tries = integer(&raw.capture_tries, format::capture_tries_problem)
+        .and_then(|v| u8::try_from(v).ok())
+        .unwrap_or(defaults.capture_tries);
+    let read_deadline_s = integer(&raw.read_deadline_s, format::read_deadline_problem)
+        .and_then(|v| u16::try_from(v).ok())
+        .unwrap_or(defaults.read_deadline_s);
+    let policy = DoorPolicy {
+        face_threshold,
+        portrait_threshold,
+        liveness_threshold,
+        capture_tries,
+        read_deadline_s,
+    };
+    (policy, problems)
 }
 
 #[cfg(test)]
@@ -481,6 +571,74 @@ rooms = [ { id = "R101", seats = 30 }, { id = "R102", seats = 24 } ]
             problems[0].reason.contains("does not cover"),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn the_policy_table_sets_the_door_and_defaults_fill_the_rest() {
+        assert_eq!(parse(GOOD).expect("valid").policy, DoorPolicy::default());
+        let text = format!(
+            "{GOOD}\n[policy]\nface_threshold = 0.4\nliveness_threshold = 0.6\ncapture_tries = 5\nread_deadline_s = 20\n"
+        );
+        let policy = parse(&text).expect("valid").policy;
+        assert_eq!(
+            policy,
+            DoorPolicy {
+                face_threshold: 0.4,
+                portrait_threshold: 0.4,
+                liveness_threshold: 0.6,
+                capture_tries: 5,
+                read_deadline_s: 20,
+            },
+            "the portrait threshold follows the face threshold"
+        );
+        let text = format!("{GOOD}\n[policy]\nportrait_threshold = 0.3\n");
+        let policy = parse(&text).expect("valid").policy;
+        assert_eq!(policy.portrait_threshold, 0.3);
+        assert_eq!(policy.face_threshold, DoorPolicy::default().face_threshold);
+    }
+
+    #[test]
+    fn a_policy_value_out_of_range_is_named_with_its_line() {
+        // GOOD ends with line 25, then a blank line: `[policy]` is line 27, its key line 28.
+        let cases = [
+            (
+                "face_threshold = 1.5",
+                "line 28: policy: face_threshold 1.5 must be between 0 and 1 (exclusive)",
+            ),
+            (
+                "portrait_threshold = 0",
+                "line 28: policy: portrait_threshold 0 must be between 0 and 1 (exclusive)",
+            ),
+            (
+                "liveness_threshold = -0.2",
+                "line 28: policy: liveness_threshold -0.2 must be between 0 and 1 (exclusive)",
+            ),
+            (
+                "capture_tries = 0",
+                "line 28: policy: capture_tries 0 must be 1 to 10",
+            ),
+            (
+                "capture_tries = 300",
+                "line 28: policy: capture_tries 300 must be 1 to 10",
+            ),
+            (
+                "read_deadline_s = 2",
+                "line 28: policy: read_deadline_s 2 must be 3 to 120 seconds",
+            ),
+            (
+                "read_deadline_s = 121",
+                "line 28: policy: read_deadline_s 121 must be 3 to 120 seconds",
+            ),
+        ];
+        for (line, expected) in cases {
+            let text = format!("{GOOD}\n[policy]\n{line}\n");
+            let problems = parse(&text).expect_err(expected);
+            let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            assert_eq!(shown, vec![expected.to_string()]);
+        }
+        let problems =
+            parse(&format!("{GOOD}\n[policy]\nface_treshold = 0.4\n")).expect_err("unknown key");
+        assert!(problems[0].reason.contains("face_treshold"), "{problems:?}");
     }
 
     proptest::proptest! {

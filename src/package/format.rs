@@ -10,6 +10,7 @@
 //! reorder, add a new `FORMAT` instead.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use base64ct::{Base64, Encoding};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -65,6 +66,10 @@ pub struct RoomPackage {
     pub template_model: String,
     /// SHA-256 (hex) of `directory.csv`.
     pub directory_sha256: String,
+    /// The door's thresholds and deadlines from `exam.toml`'s `[policy]`. Added within
+    /// format 1, after it: a package written before it existed opens with the defaults.
+    #[serde(default)]
+    pub policy: DoorPolicy,
 }
 
 impl std::fmt::Debug for RoomPackage {
@@ -86,6 +91,112 @@ impl RoomPackage {
             room: self.room.clone(),
         }
     }
+}
+
+/// Capture attempts a [`DoorPolicy`] may allow: at least one, and few enough that the queue
+/// at the door keeps moving.
+pub const CAPTURE_TRIES: RangeInclusive<u8> = 1..=10;
+/// Document read deadlines (seconds) a [`DoorPolicy`] may set: a chip read with secure
+/// messaging and a portrait takes a few seconds; two minutes holds up the queue.
+pub const READ_DEADLINE_S: RangeInclusive<u16> = 3..=120;
+
+/// The door's thresholds and deadlines, set by the exam office (`exam.toml` `[policy]`) and
+/// signed into the package. The one place their defaults live.
+///
+/// format-stable: field names and order are part of the signed bytes; do not rename or
+/// reorder.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorPolicy {
+    /// Minimum cosine score of the live face against the registration template.
+    pub face_threshold: f32,
+    /// Minimum cosine score of the live face against the document portrait.
+    pub portrait_threshold: f32,
+    /// Minimum liveness averaged over the capture.
+    pub liveness_threshold: f32,
+    /// Capture attempts after which a face still unusable is referred.
+    pub capture_tries: u8,
+    /// How long the door waits for a document read to finish, in seconds.
+    pub read_deadline_s: u16,
+}
+
+impl Default for DoorPolicy {
+    fn default() -> Self {
+        Self {
+            face_threshold: crate::face::DEFAULT_THRESHOLD,
+            portrait_threshold: crate::face::DEFAULT_THRESHOLD,
+            liveness_threshold: 0.5,
+            capture_tries: 3,
+            read_deadline_s: 15,
+        }
+    }
+}
+
+impl DoorPolicy {
+    /// Every value out of range, as (field, what is wrong naming the value).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        [
+            (
+                "face_threshold",
+                threshold_problem("face_threshold", self.face_threshold),
+            ),
+            (
+                "portrait_threshold",
+                threshold_problem("portrait_threshold", self.portrait_threshold),
+            ),
+            (
+                "liveness_threshold",
+                threshold_problem("liveness_threshold", self.liveness_threshold),
+            ),
+            (
+                "capture_tries",
+                capture_tries_problem(i64::from(self.capture_tries)),
+            ),
+            (
+                "read_deadline_s",
+                read_deadline_problem(i64::from(self.read_deadline_s)),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, problem)| problem.map(|p| (field, p)))
+        .collect()
+    }
+
+    /// The document read deadline in milliseconds, as the door counts time.
+    pub fn read_deadline_ms(&self) -> i64 {
+        i64::from(self.read_deadline_s) * 1000
+    }
+}
+
+/// Why `value` cannot be the threshold `field`, if it cannot. A threshold outside (0, 1),
+/// NaN included, would admit everyone or no one.
+pub fn threshold_problem(field: &str, value: f32) -> Option<String> {
+    (!(value > 0.0 && value < 1.0))
+        .then(|| format!("{field} {value} must be between 0 and 1 (exclusive)"))
+}
+
+/// Why `value` cannot be `capture_tries`, if it cannot (see [`CAPTURE_TRIES`]).
+pub fn capture_tries_problem(value: i64) -> Option<String> {
+    let ok = u8::try_from(value).is_ok_and(|v| CAPTURE_TRIES.contains(&v));
+    (!ok).then(|| {
+        format!(
+            "capture_tries {value} must be {} to {}",
+            CAPTURE_TRIES.start(),
+            CAPTURE_TRIES.end()
+        )
+    })
+}
+
+/// Why `value` cannot be `read_deadline_s`, if it cannot (see [`READ_DEADLINE_S`]).
+pub fn read_deadline_problem(value: i64) -> Option<String> {
+    let ok = u16::try_from(value).is_ok_and(|v| READ_DEADLINE_S.contains(&v));
+    (!ok).then(|| {
+        format!(
+            "read_deadline_s {value} must be {} to {} seconds",
+            READ_DEADLINE_S.start(),
+            READ_DEADLINE_S.end()
+        )
+    })
 }
 
 /// One session's times.
@@ -134,6 +245,10 @@ pub struct PackageCandidate {
     pub template: String,
     /// Small JPEG of the registration face for the invigilator screen, Base64.
     pub thumbnail_jpeg: String,
+    /// Name as the document prints it (`ZHANG<<SAN` for 张三), when it differs from `name`.
+    /// Added within format 1, after it: absent in older packages and left out when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_name: Option<String>,
 }
 
 impl std::fmt::Debug for PackageCandidate {

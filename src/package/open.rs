@@ -2,7 +2,8 @@
 //! package that is unsigned, signed by a key other than the office's, changed after signing,
 //! for another room, outside its validity period, or whose directory or templates do not
 //! match what was signed. The signature is checked on the raw bytes before anything in the
-//! package is trusted.
+//! package is trusted. [`check_template_model`] refuses templates made with another
+//! embedding model than the kiosk runs.
 
 use std::path::{Path, PathBuf};
 
@@ -100,6 +101,20 @@ pub enum OpenError {
         expected: String,
         /// Digest of the file.
         actual: String,
+    },
+    /// The door policy holds a value out of range.
+    #[error("the package's door policy: {0}")]
+    BadPolicy(String),
+    /// The templates were made with another embedding model than the kiosk runs: their
+    /// scores against this model's embeddings would mean nothing.
+    #[error(
+        "templates were made with model {package} but this kiosk runs {kiosk}: rebuild the package"
+    )]
+    TemplateModel {
+        /// SHA-256 (hex) of the model named in the package.
+        package: String,
+        /// SHA-256 (hex) of the kiosk's embedding model.
+        kiosk: String,
     },
     /// A candidate's template cannot be used.
     #[error("candidate {ticket}: {reason}")]
@@ -242,6 +257,12 @@ pub fn open(
         });
     }
 
+    // Signed, so the office's mistake rather than an attack; a NaN threshold would still
+    // admit every face, so the kiosk checks the ranges again.
+    if let Some((_, reason)) = package.policy.problems().into_iter().next() {
+        return Err(OpenError::BadPolicy(reason));
+    }
+
     let directory_bytes = read(&dir.join(DIRECTORY_FILE))?;
     let actual = hex(&Sha256::digest(&directory_bytes));
     if actual != package.directory_sha256 {
@@ -285,4 +306,136 @@ pub fn open(
         directory,
         offset,
     })
+}
+
+/// Refuse `package` unless its templates were made with the embedding model whose SHA-256
+/// (hex) is `kiosk_model` (the kiosk's: `face::ModelKind::Embed.sha256()`, which the engine
+/// checks every model file against when loading).
+pub fn check_template_model(package: &VerifiedPackage, kiosk_model: &str) -> Result<(), OpenError> {
+    let made_with = &package.package.template_model;
+    if made_with.eq_ignore_ascii_case(kiosk_model) {
+        Ok(())
+    } else {
+        Err(OpenError::TemplateModel {
+            package: made_with.clone(),
+            kiosk: kiosk_model.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::format::DoorPolicy;
+    use crate::platform::keystore::SeedKeyStore;
+
+    const DIRECTORY: &[u8] = b"ticket,session,site,room,seat\n";
+
+    fn package(template_model: &str, policy: DoorPolicy) -> RoomPackage {
+        let at = chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
+            .and_then(|d| d.and_hms_opt(8, 0, 0))
+            .expect("a valid time");
+        RoomPackage {
+            format: FORMAT,
+            exam: "exam".into(),
+            utc_offset: "+08:00".into(),
+            valid_from: at,
+            valid_until: at + chrono::Duration::days(1),
+            site: "S01".into(),
+            site_name: "site".into(),
+            room: "R101".into(),
+            seats: 30,
+            sessions: Vec::new(),
+            candidates: Vec::new(),
+            invigilators: Vec::new(),
+            csca: Vec::new(),
+            office_evidence_key: "00".repeat(32),
+            template_model: template_model.into(),
+            directory_sha256: hex(&Sha256::digest(DIRECTORY)),
+            policy,
+        }
+    }
+
+    /// `json` signed by `office` into a fresh package directory with an empty directory.csv.
+    fn write(name: &str, json: &[u8], office: &SeedKeyStore) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("examgate-open-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        std::fs::write(dir.join(PACKAGE_FILE), json).expect("write package");
+        let sig = serde_json::to_vec(&sign(json, office)).expect("a signature serializes");
+        std::fs::write(dir.join(SIGNATURE_FILE), sig).expect("write signature");
+        std::fs::write(dir.join(DIRECTORY_FILE), DIRECTORY).expect("write directory");
+        dir
+    }
+
+    fn noon_ms() -> i64 {
+        // 12:00 at +08:00 on the exam day.
+        chrono::NaiveDate::from_ymd_opt(2027, 6, 12)
+            .and_then(|d| d.and_hms_opt(4, 0, 0))
+            .expect("a valid time")
+            .and_utc()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn templates_from_another_model_are_refused_naming_both() {
+        let office = SeedKeyStore::from_seed(&[7; 32]);
+        let ours = crate::face::ModelKind::Embed.sha256();
+        let theirs = "ab".repeat(32);
+        let json = serde_json::to_vec(&package(&theirs, DoorPolicy::default())).expect("json");
+        let other = write("model", &json, &office);
+        let opened = open(&other, &office.verifying_key(), None, noon_ms()).expect("opens");
+        let e = check_template_model(&opened, ours).expect_err("another model");
+        assert_eq!(
+            e.to_string(),
+            format!("templates were made with model {theirs} but this kiosk runs {ours}: rebuild the package")
+        );
+        let json = serde_json::to_vec(&package(ours, DoorPolicy::default())).expect("json");
+        let dir = write("model-ok", &json, &office);
+        let opened = open(&dir, &office.verifying_key(), None, noon_ms()).expect("opens");
+        assert!(check_template_model(&opened, ours).is_ok());
+        let _ = std::fs::remove_dir_all(other);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_package_without_a_policy_opens_with_the_defaults() {
+        let office = SeedKeyStore::from_seed(&[7; 32]);
+        let mut value = serde_json::to_value(package("aa", DoorPolicy::default())).expect("json");
+        // As written before the policy existed.
+        value
+            .as_object_mut()
+            .and_then(|o| o.remove("policy"))
+            .expect("the policy field");
+        let dir = write("old", &serde_json::to_vec(&value).expect("json"), &office);
+        let opened = open(&dir, &office.verifying_key(), None, noon_ms()).expect("opens");
+        assert_eq!(opened.package.policy, DoorPolicy::default());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_signed_policy_out_of_range_is_refused() {
+        let office = SeedKeyStore::from_seed(&[7; 32]);
+        let policy = DoorPolicy {
+            face_threshold: f32::NAN,
+            ..DoorPolicy::default()
+        };
+        let json = serde_json::to_vec(&package("aa", policy)).expect("json");
+        let nan = write("nan", &json, &office);
+        // serde_json writes NaN as null, which is no f32: refused either way, never opened.
+        assert!(open(&nan, &office.verifying_key(), None, noon_ms()).is_err());
+        let _ = std::fs::remove_dir_all(nan);
+        let policy = DoorPolicy {
+            capture_tries: 0,
+            ..DoorPolicy::default()
+        };
+        let json = serde_json::to_vec(&package("aa", policy)).expect("json");
+        let dir = write("tries", &json, &office);
+        let e = open(&dir, &office.verifying_key(), None, noon_ms()).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "the package's door policy: capture_tries 0 must be 1 to 10"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -1,7 +1,10 @@
 //! `candidates.csv`: one row per candidate, UTF-8 with a header (names may hold characters
 //! outside the BMP such as 𠮷). Columns: `ticket, name, sex, birth_date, doc_type,
 //! doc_number, doc_expiry, can, card_uid, photo`, then per session `<id>_site, <id>_room,
-//! <id>_seat` (all three empty when the candidate does not sit that session).
+//! <id>_seat` (all three empty when the candidate does not sit that session). An optional
+//! `document_name` column holds the name as the document prints it where it differs from
+//! `name` in script (`ZHANG<<SAN` on the passport of 张三); the door compares the name read
+//! from the chip with it instead of `name`.
 //!
 //! [`parse`] checks every row and returns either every candidate or every problem, each
 //! with its line number: nothing half-valid goes into a package.
@@ -30,6 +33,8 @@ pub struct Candidate {
     pub document_number: String,
     /// Document expiry (needed for BAC on passports and eID cards).
     pub document_expiry: Option<NaiveDate>,
+    /// Name as the document prints it, when given.
+    pub document_name: Option<String>,
     /// Card access number, if any.
     pub can: Option<String>,
     /// Contactless card UID (hex), if any.
@@ -47,6 +52,10 @@ impl std::fmt::Debug for Candidate {
         write!(f, "Candidate({:?}, <personal data redacted>)", self.ticket)
     }
 }
+
+/// Longest `document_name` accepted, in characters: the longest printed name (an MRZ name
+/// field is 39 characters, 30 on an ID card), with room for a chip's full DG11 name.
+pub const MAX_DOCUMENT_NAME_CHARS: usize = 100;
 
 const FIXED: [&str; 10] = [
     "ticket",
@@ -160,6 +169,20 @@ pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candida
             }
             _ => {}
         }
+        // Optional column: absent, or empty in this row, means the document prints `name`.
+        let document_name = get("document_name");
+        if !document_name.is_empty() {
+            let chars = document_name.chars().count();
+            if !document_name.chars().any(char::is_alphanumeric) {
+                err(format!(
+                    "document_name {document_name:?} has no letters: write the name as the document prints it (ZHANG<<SAN)"
+                ));
+            } else if chars > MAX_DOCUMENT_NAME_CHARS {
+                err(format!(
+                    "document_name is {chars} characters, at most {MAX_DOCUMENT_NAME_CHARS}"
+                ));
+            }
+        }
         let mut placements = HashMap::new();
         for s in sessions {
             let (site, room, seat) = (
@@ -221,6 +244,7 @@ pub fn parse(text: &str, sessions: &[&str], rooms: &Rooms) -> Result<Vec<Candida
                 document_kind,
                 document_number: number,
                 document_expiry,
+                document_name: optional("document_name"),
                 can: optional("can"),
                 card_uid: optional("card_uid"),
                 photo: get("photo").to_string(),
@@ -298,6 +322,42 @@ mod tests {
                 shown.iter().any(|e| e == expected),
                 "{expected}\n got {shown:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_optional_document_name_column_is_read_and_checked() {
+        let header = format!("{HEADER},document_name");
+        let rows = [
+            "2026010001,张三,M,2011-03-04,passport,E1234567,2031-01-01,,,p1.jpg,S01,R101,1,ZHANG<<SAN",
+            "2026010002,李四,M,2011-03-04,none,,,,,p2.jpg,S01,R101,2,",
+        ];
+        let text = format!("{header}\n{}\n", rows.join("\n"));
+        let c = parse(&text, &["math"], &rooms()).expect("valid");
+        assert_eq!(c[0].document_name.as_deref(), Some("ZHANG<<SAN"));
+        assert_eq!(
+            c[1].document_name, None,
+            "an empty cell is no document name"
+        );
+        let without = parse_rows(&[GOOD]).expect("the column is optional");
+        assert_eq!(without[0].document_name, None);
+
+        let long = "A".repeat(MAX_DOCUMENT_NAME_CHARS + 1);
+        let cases = [
+            (
+                "<<<".to_string(),
+                "line 2: document_name \"<<<\" has no letters: write the name as the document prints it (ZHANG<<SAN)".to_string(),
+            ),
+            (
+                long,
+                format!("line 2: document_name is 101 characters, at most {MAX_DOCUMENT_NAME_CHARS}"),
+            ),
+        ];
+        for (name, expected) in cases {
+            let text = format!("{header}\n{GOOD},{name}\n");
+            let errors = parse(&text, &["math"], &rooms()).expect_err(&expected);
+            let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            assert_eq!(shown, vec![expected]);
         }
     }
 

@@ -534,6 +534,134 @@ mod exam_day {
     }
 
     #[test]
+    fn r11_a_demo_data_exam_runs_through_the_bridge() {
+        // A small synthetic exam as `demo-data` writes it (90 % resident ID cards), built
+        // into packages by `package build` as the office would.
+        let dir = common::packages::scratch("r11-demo-data");
+        let inputs = dir.join("inputs");
+        let made = common::packages::examgate()
+            .args([
+                "demo-data",
+                "--candidates",
+                "20",
+                "--rooms",
+                "1",
+                "--sites",
+                "1",
+            ])
+            .arg("--photos")
+            .arg(common::sample("obama.jpg").parent().expect("samples"))
+            .arg("--out")
+            .arg(&inputs)
+            .output()
+            .expect("demo-data runs");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let office = common::packages::keys(&dir.join("office"));
+        let out = dir.join("packages");
+        let built = common::packages::build(&inputs, &office, &out, &[]);
+        assert!(
+            built.status.success(),
+            "{}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let room_dir = std::fs::read_dir(&out)
+            .expect("packages")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.is_dir())
+            .and_then(|site| {
+                std::fs::read_dir(site)
+                    .ok()?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .find(|p| p.is_dir())
+            })
+            .expect("one room's package");
+        let key = examgate::platform::keystore::parse_public_key(
+            &std::fs::read_to_string(office.join("office-sign.pub")).expect("office key"),
+            "office key",
+        )
+        .expect("key");
+        // demo-data's exam day is the demo's (2027-06-12, +08:00).
+        let package =
+            examgate::package::open::open(&room_dir, &key, None, at(8, 30, 0)).expect("opens");
+        let session = package.package.sessions[0].clone();
+        let opens_ms = (session.entry_opens + chrono::Duration::minutes(5))
+            .and_utc()
+            .timestamp_millis()
+            - i64::from(package.offset.local_minus_utc()) * 1000;
+        let rows = common::read_csv(&inputs.join("candidates.csv"));
+        let roster = Roster::new(&package, &session.id).expect("roster");
+        let holder = rows
+            .iter()
+            .find(|r| {
+                r["doc_type"] == "cn-id"
+                    && roster
+                        .record(&TicketNumber(r["ticket"].clone()))
+                        .is_some_and(|c| c.placement.is_some())
+            })
+            .expect("a resident ID card holder in the room");
+        let ticket_no = TicketNumber(holder["ticket"].clone());
+        let seat = roster
+            .record(&ticket_no)
+            .and_then(|c| c.placement)
+            .map(|p| p.seat)
+            .expect("seated");
+        let samples = common::sample("obama.jpg");
+        let samples = samples.parent().expect("samples");
+        let card_photo = dir.join("id-photo.jpg");
+        std::fs::write(
+            &card_photo,
+            examgate::kiosk::demo::id_card_photo(samples, &holder["photo"], common::engine())
+                .expect("ID photo"),
+        )
+        .expect("write");
+        let mut reader = EmulatedReader::new(vec![]);
+        let (stop, rx) = run_bridge(
+            &[
+                "good",
+                card_photo.to_str().expect("path"),
+                &holder["doc_number"],
+                &holder["name"],
+            ],
+            reader.bridge.clone(),
+        );
+        let kiosk = SeedKeyStore::from_seed(&[5; 32]);
+        let mut log =
+            Journal::open(&dir.join("door.db"), "K-1", &kiosk.verifying_key()).expect("log");
+        let face = Rc::new(RefCell::new(photo(&holder["photo"])));
+        let mut camera = Replay(face);
+        let clock = FixedClock::at(opens_ms);
+        let mut door = Runner::new(
+            Door::new(Timeouts::default()),
+            &roster,
+            common::engine(),
+            &mut log,
+            &kiosk,
+            &clock,
+            package.offset,
+            &mut reader,
+            &mut camera,
+        );
+        door.ticket(ticket_no.clone()).expect("ticket");
+        assert!(
+            matches!(door.door.phase, Phase::AwaitingDocument { .. }),
+            "a resident ID card is expected: {:?}",
+            door.door.phase
+        );
+        let c = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the bridge reports");
+        assert_eq!(c, Command::IdCardRead);
+        door.feed(Input::CardPresent(Slot::ResidentId))
+            .expect("card");
+        stop.store(true, Ordering::SeqCst);
+        assert_eq!(last(&door), (ticket_no, Decision::Admit { seat }));
+    }
+
+    #[test]
     fn r11_a_silent_or_garbled_bridge_is_a_referral_the_invigilator_resolves() {
         for mode in ["silent", "garbage"] {
             let k = Kiosk::new(&format!("r11-bridge-{mode}"), "biden.jpg");

@@ -1,6 +1,8 @@
-//! The world outside the program, behind small seams: time, keys and randomness.
+//! The world outside the program, behind small seams: time, keys and randomness; and the
+//! isolation of stages that run third-party code on untrusted input (`isolate`).
 
 pub mod clock;
+pub mod isolate;
 pub mod keygen;
 pub mod keystore;
 pub mod random;

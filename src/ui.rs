@@ -200,6 +200,7 @@ pub fn show(ui: &AppWindow, v: &View) {
     }
     ui.set_camera_missing(v.missing.contains(&Device::Camera));
     ui.set_reader_missing(v.missing.contains(&Device::Reader));
+    ui.set_software_missing(v.missing.contains(&Device::Software));
     ui.set_pin_purpose(match v.pin_purpose {
         view::PinPurpose::Unlock => PinPurpose::Unlock,
         view::PinPurpose::SecondForAdmit => PinPurpose::SecondForAdmit,
@@ -283,6 +284,7 @@ pub fn show(ui: &AppWindow, v: &View) {
         Notice::IncidentRecorded => (NoticeKind::Incident, String::new()),
         Notice::PaperChecked => (NoticeKind::PaperChecked, String::new()),
         Notice::Failed(why) => (NoticeKind::Failed, why.clone()),
+        Notice::Fault(stage) => (NoticeKind::Fault, stage.clone()),
     };
     ui.set_notice_kind(kind);
     ui.set_notice_detail(detail.into());

@@ -869,3 +869,132 @@ mod exam_day {
             .any(|e| matches!(e, Event::ManualAdmission(m) if m.second_invigilator == "T002")));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 12: the worker survives hostile frames and cards.
+// ---------------------------------------------------------------------------------------
+
+mod supervision {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use examgate::journal::events::Event;
+    use examgate::kiosk::door::Device;
+    use examgate::kiosk::setup::Room;
+    use examgate::kiosk::station::Command;
+    use examgate::kiosk::view::{Notice, Screen, View};
+    use examgate::kiosk::worker::{self, Job, Parts, Update};
+
+    /// A camera showing whatever frame the test puts there.
+    struct Scene(Arc<Mutex<image::RgbImage>>);
+
+    impl FrameSource for Scene {
+        fn frames(&mut self, n: usize) -> Result<Vec<image::RgbImage>, String> {
+            Ok(vec![self.0.lock().expect("scene").clone(); n])
+        }
+    }
+
+    /// A reader whose card makes the chip parser panic (a stand-in for any third-party
+    /// code tripping on a hostile card).
+    struct Hostile;
+
+    impl DocumentReader for Hostile {
+        fn read(&mut self, _: Slot, _: Option<&Access>) -> Result<devices::Document, ReadError> {
+            panic!("index 4294967295 out of range for slice of length 12")
+        }
+    }
+
+    fn next_view(updates: &std::sync::mpsc::Receiver<Update>) -> View {
+        loop {
+            match updates
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the worker answers")
+            {
+                Update::View(v) => return *v,
+                Update::Failed(why) => panic!("the worker stopped: {why}"),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn r12_faults_are_logged_the_door_goes_on_and_three_in_a_minute_show_the_error() {
+        let dir = common::packages::scratch("r12-supervision");
+        let package = common::packages::example_room_package(&dir, at(8, 30, 0));
+        let session = package
+            .package
+            .sessions
+            .iter()
+            .find(|s| s.id == "chinese")
+            .expect("session")
+            .clone();
+        let room = Room::new(&package, &session, "K-S01-R101", dir.join("export")).expect("room");
+        let keys = SeedKeyStore::from_seed(&[6; 32]);
+        let journal =
+            Journal::open(&dir.join("door.db"), "K-S01-R101", &keys.verifying_key()).expect("log");
+        let clock = Arc::new(FixedClock::at(at(8, 40, 0)));
+        // A printed QR code that trips the finder's assert, held up at the idle door.
+        let scene = Arc::new(Mutex::new(examgate::kiosk::ticket::small_turned_code()));
+        let parts = Parts {
+            roster: room.roster,
+            engine: Arc::new(
+                examgate::face::FaceEngine::load(&common::models_dir()).expect("models"),
+            ),
+            journal,
+            keys: Box::new(keys),
+            clock: clock.clone(),
+            offset: "+08:00".parse().expect("offset"),
+            reader: Box::new(Hostile),
+            camera: Box::new(Scene(scene.clone())),
+            info: room.info,
+            gate: room.gate,
+            sealer: None,
+            timeouts: room.timeouts,
+        };
+        let (jobs, updates, handle) = worker::spawn(parts);
+        next_view(&updates);
+        let send = |c: Command| {
+            jobs.send(Job::Command(c)).expect("worker alive");
+            next_view(&updates)
+        };
+        let v = send(Command::Tick);
+        assert_eq!(v.screen, Screen::Idle);
+        assert_eq!(v.notice, Notice::Fault("qr".into()), "the screen says so");
+        // A card that makes the parser panic: the door is idle again, not dead.
+        let v = send(Command::Ticket("2027010001".into()));
+        assert_eq!(v.screen, Screen::Idle);
+        let v = send(Command::CardPresent);
+        assert_eq!(v.notice, Notice::Fault("door".into()));
+        assert_eq!(v.screen, Screen::Idle, "two faults: the door goes on");
+        let v = send(Command::Tick);
+        assert_eq!(
+            v.screen,
+            Screen::DeviceError,
+            "the third fault within a minute"
+        );
+        assert_eq!(v.missing, vec![Device::Software]);
+        // A quiet minute later (the printed code taken away) the door is back.
+        *scene.lock().expect("scene") = image::RgbImage::new(640, 480);
+        clock.advance(60_000);
+        let v = send(Command::Tick);
+        assert_eq!(v.screen, Screen::Idle, "{:?}", v.missing);
+        jobs.send(Job::Quit).expect("quit");
+        handle.join().expect("the worker ends cleanly");
+        let faults: Vec<(String, String)> = examgate::journal::read(&dir.join("door.db"))
+            .expect("log")
+            .rows
+            .iter()
+            .filter_map(
+                |r| match Event::parse(&r.kind, &r.payload).expect("typed") {
+                    Event::WorkerFault { stage, message } => Some((stage, message)),
+                    _ => None,
+                },
+            )
+            .collect();
+        assert_eq!(faults.len(), 3, "{faults:?}");
+        assert_eq!(faults[0].0, "qr");
+        assert!(faults[0].1.contains("rotated perspective"), "{faults:?}");
+        assert_eq!(faults[1].0, "door");
+        assert!(faults[1].1.contains("out of range"), "{faults:?}");
+    }
+}

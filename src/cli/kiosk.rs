@@ -166,9 +166,17 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
     if let Some(bridge) = &bridge_stop {
         bridge.store(true, Ordering::SeqCst);
     }
-    let _ = worker.join();
+    // A worker that died (a panic outside the isolated jobs) must not look like a clean
+    // stop: the service manager restarts the kiosk only on a failure exit.
+    let died = worker.join().err().map(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    });
     let _ = reader_thread.join();
     let _ = ticker.join();
+    let failed = failed.or(died.map(|why| format!("the door's worker thread died: {why}")));
     if let Some(why) = failed {
         eprintln!("examgate kiosk: stopped: {why}");
         return Ok(ExitCode::FAILURE);

@@ -234,6 +234,19 @@ pub enum Event {
     Incident(IncidentEvent),
     /// `seal`.
     Seal(Seal),
+    /// `worker_fault`: a stage of the door's work panicked and was isolated.
+    WorkerFault {
+        /// Which stage (`qr`, `door`).
+        stage: String,
+        /// The panic's message.
+        message: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct FaultPayload {
+    stage: String,
+    message: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -290,6 +303,7 @@ impl Event {
             Event::ManualAdmission(_) => "manual_admission",
             Event::Incident(_) => "incident",
             Event::Seal(_) => "seal",
+            Event::WorkerFault { .. } => "worker_fault",
         }
     }
 
@@ -331,6 +345,10 @@ impl Event {
             Event::ManualAdmission(m) => json(m),
             Event::Incident(i) => json(i),
             Event::Seal(s) => s.payload(),
+            Event::WorkerFault { stage, message } => json(&FaultPayload {
+                stage: stage.clone(),
+                message: message.clone(),
+            }),
         }
     }
 
@@ -377,6 +395,13 @@ impl Event {
             "manual_admission" => Event::ManualAdmission(from("manual_admission", payload)?),
             "incident" => Event::Incident(from("incident", payload)?),
             "seal" => Event::Seal(from("seal", payload)?),
+            "worker_fault" => {
+                let f: FaultPayload = from("worker_fault", payload)?;
+                Event::WorkerFault {
+                    stage: f.stage,
+                    message: f.message,
+                }
+            }
             other => return Err(EventError::UnknownKind(other.to_string())),
         })
     }
@@ -487,6 +512,10 @@ mod tests {
                 .expect("valid"),
             ),
         ];
+        events.push(Event::WorkerFault {
+            stage: "qr".into(),
+            message: "assertion failed".into(),
+        });
         events.extend(DOOR_NOTES.iter().map(|n| Event::Door {
             note: *n,
             detail: "words".into(),

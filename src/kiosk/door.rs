@@ -20,6 +20,8 @@ pub enum Device {
     Camera,
     /// The document reader.
     Reader,
+    /// The kiosk's own processing: repeated faults (isolated panics) within a minute.
+    Software,
 }
 
 /// How long each phase may wait, in milliseconds.

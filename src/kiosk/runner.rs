@@ -40,6 +40,9 @@ pub enum RunError {
     /// The kiosk's own log cannot be replayed (an event it cannot read back).
     #[error("log: {0}")]
     Replay(#[from] super::resume::ReplayError),
+    /// A stage panicked and was isolated (a fault to log and count, not the end).
+    #[error("{0}")]
+    Fault(#[from] crate::platform::isolate::Fault),
 }
 
 /// Frames taken per capture (liveness is averaged over them, the best one is matched).
@@ -154,6 +157,15 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// After a fault: the candidate's attempt is dropped (whatever the failed stage was
+    /// working on is not used again) and the door is idle, unless a device is missing.
+    pub fn reset_after_fault(&mut self) {
+        self.attempt = None;
+        if !matches!(self.door.phase, Phase::DeviceError { .. }) {
+            self.door.phase = Phase::Idle;
+        }
+    }
+
     /// The current candidate's stage times (zero when nobody is at the door).
     pub fn times(&self) -> StageTimes {
         self.attempt.as_ref().map(|a| a.times).unwrap_or_default()
@@ -182,7 +194,10 @@ impl<'a> Runner<'a> {
         let Ok(frames) = self.camera.frames(1) else {
             return Ok(());
         };
-        let Some(code) = frames.first().and_then(super::ticket::find_qr) else {
+        let Some(frame) = frames.first() else {
+            return Ok(());
+        };
+        let Some(code) = super::ticket::find_qr(frame)? else {
             return Ok(());
         };
         let now = self.clock.now_utc_ms();

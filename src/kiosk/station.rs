@@ -17,6 +17,7 @@ use crate::invigilator::{Attempt, PinGate};
 use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
 use crate::journal::events::{Event, ManualAdmission};
 use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal};
+use crate::platform::isolate::Fault;
 
 /// Kinds of incident the invigilator can record with one touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +123,13 @@ pub struct RoomInfo {
 /// at an unattended review screen must not resolve their own referral.
 pub const AUTO_LOCK_MS: i64 = 60_000;
 
+/// This many faults within [`FAULT_WINDOW_MS`] show the device-error screen, until a
+/// window passes without one.
+pub const FAULTS_FOR_ERROR: usize = 3;
+
+/// The window over which faults are counted (ms).
+pub const FAULT_WINDOW_MS: i64 = 60_000;
+
 #[derive(Debug, Clone, PartialEq)]
 enum PinFor {
     Unlock,
@@ -160,6 +168,8 @@ pub struct Station<'a> {
     notice: Notice,
     /// When invigilator mode was last touched (ms), for the auto-lock.
     touched_ms: i64,
+    /// When the recent faults happened (ms).
+    faults: Vec<i64>,
 }
 
 impl<'a> Station<'a> {
@@ -176,7 +186,27 @@ impl<'a> Station<'a> {
             sealed: false,
             notice: Notice::None,
             touched_ms: 0,
+            faults: Vec::new(),
         }
+    }
+
+    /// A stage failed and was isolated: logged as `worker_fault`, the candidate's attempt
+    /// dropped and the door idle with a notice; the third fault within a minute shows the
+    /// device-error screen until a minute passes without one.
+    pub fn fault(&mut self, fault: &Fault) -> Result<(), RunError> {
+        let now = self.runner.now_ms();
+        self.runner.log_event(&Event::WorkerFault {
+            stage: fault.stage.to_string(),
+            message: fault.message.clone(),
+        })?;
+        self.runner.reset_after_fault();
+        self.notice = Notice::Fault(fault.stage.to_string());
+        self.faults.retain(|t| now - t < FAULT_WINDOW_MS);
+        self.faults.push(now);
+        if self.faults.len() >= FAULTS_FOR_ERROR {
+            self.runner.feed(Input::DeviceLost(Device::Software))?;
+        }
+        Ok(())
     }
 
     /// Whether invigilator mode is open.
@@ -245,12 +275,31 @@ impl<'a> Station<'a> {
                 }
                 _ => {}
             },
-            C::CardPresent if door_open => {
-                self.runner.feed(Input::CardPresent(Slot::Contactless))?
+            C::CardPresent | C::IdCardRead if door_open => {
+                // A card tapped first starts a new candidate: the last one's notice goes.
+                if self.runner.door.phase == Phase::Idle {
+                    self.notice = Notice::None;
+                }
+                let slot = match command {
+                    C::IdCardRead => Slot::ResidentId,
+                    _ => Slot::Contactless,
+                };
+                self.runner.feed(Input::CardPresent(slot))?
             }
-            C::IdCardRead if door_open => self.runner.feed(Input::CardPresent(Slot::ResidentId))?,
             C::CardRemoved => self.runner.feed(Input::CardRemoved)?,
             C::Tick => {
+                let quiet = self
+                    .faults
+                    .last()
+                    .is_none_or(|t| now - t >= FAULT_WINDOW_MS);
+                if quiet {
+                    if let Phase::DeviceError { missing } = &self.runner.door.phase {
+                        if missing.contains(&Device::Software) {
+                            self.faults.clear();
+                            self.runner.feed(Input::DeviceBack(Device::Software))?;
+                        }
+                    }
+                }
                 self.runner.feed(Input::Tick)?;
                 if door_open {
                     self.runner.look()?;

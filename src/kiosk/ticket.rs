@@ -5,6 +5,7 @@
 use image::{Rgb, RgbImage};
 
 use crate::decision::TicketNumber;
+use crate::platform::isolate::{isolate, Fault};
 
 /// Why a scanned code is not a ticket number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,8 +34,16 @@ pub fn is_fresh(last: Option<&(String, i64)>, code: &str, now_ms: i64) -> bool {
     }
 }
 
-/// The text of the first QR code found in `frame`, if any decodes.
-pub fn find_qr(frame: &RgbImage) -> Option<String> {
+/// The text of the first QR code found in `frame`, if any decodes. rqrr 0.10 asserts on
+/// some small rotated codes (its `Perspective::map`), in release builds too: a printed
+/// image held up to the camera must not take the kiosk down, so the finder runs isolated
+/// and such a frame is a [`Fault`] of stage `qr`.
+pub fn find_qr(frame: &RgbImage) -> Result<Option<String>, Fault> {
+    isolate("qr", || find_qr_unguarded(frame))
+}
+
+/// [`find_qr`] without the isolation (the regression test shows it panics).
+fn find_qr_unguarded(frame: &RgbImage) -> Option<String> {
     let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
         frame.width() as usize,
         frame.height() as usize,
@@ -71,6 +80,41 @@ pub fn qr_card(ticket: &str, module_px: u32) -> RgbImage {
     })
 }
 
+/// A small QR code (5.4 px modules, one-module quiet zone) turned by 221° with a slight
+/// shear, nearest-neighbour, on a dark background: the kind of frame a printed code
+/// held up to the camera gives. Found by a random search over such frames; it trips
+/// rqrr 0.10.1's `expect("rotated perspective can't fail")` (identify/grid.rs), the way
+/// zxing's blackbox image qrcode-6/7.png trips its `assert!(x <= i32::MAX as f64)`. Kept as library code for the tests and the fuzz
+/// seed corpus: the kiosk must survive it.
+pub fn small_turned_code() -> RgbImage {
+    let text: String = (0..11)
+        .map(|i| char::from(b'a' + ((i * 7 + 5492) % 26) as u8))
+        .collect();
+    let code = qrcode::QrCode::new(text.as_bytes()).expect("fits");
+    let n = code.width() as u32;
+    let colours = code.to_colors();
+    let (quiet, module, a, bg) = (1u32, 5.417_564_f32, 3.856_876_1_f32, 65u8);
+    let (ox, oy, shear) = (151.4904_f32, 89.54532_f32, 0.006_361_603_7_f32);
+    RgbImage::from_fn(300, 300, |x, y| {
+        let (dx, dy) = (x as f32 - ox, y as f32 - oy);
+        let u = (dx * a.cos() + dy * a.sin()) / module;
+        let v = (-dx * a.sin() + dy * a.cos()) / module + shear * u;
+        let side = (n + 2 * quiet) as f32;
+        if u < 0.0 || v < 0.0 || u >= side || v >= side {
+            return Rgb([bg, bg, bg]);
+        }
+        let (mx, my) = (u as u32, v as u32);
+        let dark = (quiet..n + quiet).contains(&mx)
+            && (quiet..n + quiet).contains(&my)
+            && colours[((my - quiet) * n + (mx - quiet)) as usize] == qrcode::Color::Dark;
+        if dark {
+            Rgb([0, 0, 0])
+        } else {
+            Rgb([255, 255, 255])
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,10 +142,26 @@ mod tests {
     fn a_ticket_held_up_in_a_camera_frame_is_read_and_a_bare_frame_is_not() {
         let card = qr_card("2027010001", 6);
         let frame = crate::imaging::camera_frame(&card, 640, 480);
-        assert_eq!(find_qr(&frame).as_deref(), Some("2027010001"));
+        assert_eq!(find_qr(&frame), Ok(Some("2027010001".to_string())));
         assert_eq!(
             find_qr(&RgbImage::from_pixel(640, 480, Rgb([90, 90, 90]))),
-            None
+            Ok(None)
         );
+    }
+
+    #[test]
+    fn r12_a_small_turned_code_is_a_fault_not_a_dead_kiosk() {
+        let frame = small_turned_code();
+        let bare = std::panic::catch_unwind(|| find_qr_unguarded(&frame));
+        assert!(bare.is_err(), "the frame still trips rqrr's assert");
+        match find_qr(&frame) {
+            Err(Fault {
+                stage: "qr",
+                message,
+            }) => {
+                assert!(message.contains("rotated perspective"), "{message}")
+            }
+            other => panic!("expected a qr fault, got {other:?}"),
+        }
     }
 }

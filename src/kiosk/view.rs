@@ -175,6 +175,9 @@ pub enum Notice {
     PaperChecked,
     /// Something failed; the text names it.
     Failed(String),
+    /// A stage of the kiosk's work failed and was isolated (the stage named): the candidate
+    /// should try again.
+    Fault(String),
 }
 
 /// Everything on screen.

@@ -13,7 +13,7 @@ use image::RgbImage;
 use super::devices::{DocumentReader, FrameSource};
 use super::door::{Door, Hint, Timeouts};
 use super::roster::Roster;
-use super::runner::{Progress, Runner, StageTimes};
+use super::runner::{Progress, RunError, Runner, StageTimes};
 use super::station::{Command, RoomInfo, Station};
 use super::view::View;
 use crate::decision::{Decision, TicketNumber};
@@ -22,6 +22,7 @@ use crate::invigilator::PinGate;
 use crate::journal::evidence::EvidenceSealer;
 use crate::journal::Journal;
 use crate::platform::clock::Clock;
+use crate::platform::isolate::isolate;
 use crate::platform::keystore::KeyStore;
 
 /// Work for the kiosk.
@@ -142,9 +143,22 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
                 let _ = updates.send(Update::Said(words));
             }
             Job::Command(c) => {
-                if let Err(e) = station.handle(c) {
-                    let _ = updates.send(Update::Failed(e.to_string()));
-                    break;
+                // Every command runs isolated: a panic in a decoder, the QR finder, the
+                // face models or the card parsers is a logged fault, not a dead door.
+                let fault = match isolate("door", || station.handle(c)) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(RunError::Fault(f))) | Err(f) => Some(f),
+                    Ok(Err(e)) => {
+                        let _ = updates.send(Update::Failed(e.to_string()));
+                        break;
+                    }
+                };
+                if let Some(f) = fault {
+                    eprintln!("examgate: {f}");
+                    if let Err(e) = station.fault(&f) {
+                        let _ = updates.send(Update::Failed(e.to_string()));
+                        break;
+                    }
                 }
             }
         }

@@ -9,13 +9,81 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-/// Hash a PIN for the room package (office side).
+/// The fewest digits a PIN may have. With [`PIN_PARAMS`] one guess costs about 0.1–0.16 s
+/// of a core here (`examgate bench package` measures it), so the expected cost of finding
+/// a 9-digit PIN offline from a stolen package is 5·10⁸ guesses ≈ 1.6–2.5 core-years; 8
+/// digits would be a tenth of that (README, "Invigilator PINs").
+pub const MIN_PIN_DIGITS: usize = 9;
+
+/// Argon2id cost of a PIN hash: 64 MiB of memory, 3 passes, one lane (RFC 9106's second
+/// recommended option); memory-hard, so a GPU gains little over a CPU core.
+pub const PIN_PARAMS: (u32, u32, u32) = (64 * 1024, 3, 1);
+
+fn pin_hasher() -> Argon2<'static> {
+    let (m, t, p) = PIN_PARAMS;
+    Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(m, t, p, None).expect("PIN_PARAMS are valid Argon2 parameters"),
+    )
+}
+
+/// A PIN as typed at the kiosk: wiped from memory when dropped and never shown by `Debug`
+/// (the commands that carry it are logged and printed in debugging).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(zeroize::Zeroizing<String>);
+
+impl Pin {
+    /// The digits typed.
+    pub fn new(digits: impl Into<String>) -> Pin {
+        Pin(zeroize::Zeroizing::new(digits.into()))
+    }
+
+    /// The digits, for the gate's check only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Pin {
+    fn from(digits: &str) -> Pin {
+        Pin::new(digits)
+    }
+}
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(<redacted>)")
+    }
+}
+
+/// Hash a PIN for one room's package (office side), with a fresh salt.
 pub fn hash_pin(pin: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    pin_hasher()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .expect("Argon2id with default parameters and a fresh salt cannot fail")
+        .expect("Argon2id with fixed valid parameters and a fresh salt cannot fail")
+}
+
+/// Whether a stored PIN hash is at least as costly as [`PIN_PARAMS`] (Argon2id, memory and
+/// passes): a package with weaker hashes is refused, so a mistake at the office cannot make
+/// its PINs cheap to guess. `Err` says what is short.
+pub fn hash_strength(stored: &str) -> Result<(), String> {
+    let h = PasswordHash::new(stored).map_err(|e| format!("not a PHC string: {e}"))?;
+    if h.algorithm.as_str() != "argon2id" {
+        return Err(format!("algorithm {} is not argon2id", h.algorithm));
+    }
+    let params = argon2::Params::try_from(&h).map_err(|e| format!("parameters: {e}"))?;
+    let (m, t, _) = PIN_PARAMS;
+    if params.m_cost() < m || params.t_cost() < t {
+        return Err(format!(
+            "m={} KiB, t={} is weaker than m={m} KiB, t={t}",
+            params.m_cost(),
+            params.t_cost()
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `pin` matches the stored PHC string (false for a malformed string).
@@ -205,5 +273,12 @@ mod tests {
     #[test]
     fn a_malformed_stored_hash_never_matches() {
         assert!(!pin_matches("not a phc string", "2468"));
+    }
+
+    #[test]
+    fn r12_a_typed_pin_never_shows_in_debug_output() {
+        let pin = Pin::from("480613927");
+        assert_eq!(format!("{pin:?}"), "Pin(<redacted>)");
+        assert_eq!(pin.expose(), "480613927");
     }
 }

@@ -301,7 +301,7 @@ pub fn connect(ui: &AppWindow, send: impl Fn(Command) + Clone + 'static) {
     ui.on_pin_submit(move |id, pin| {
         s(Command::Pin {
             id: id.to_string(),
-            pin: pin.to_string(),
+            pin: crate::invigilator::Pin::new(pin.as_str()),
         })
     });
     let s = send.clone();

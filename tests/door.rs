@@ -533,6 +533,51 @@ mod exam_day {
         }
     }
 
+    /// A camera whose frames have stopped (a dead or hung capture thread).
+    struct Dead;
+
+    impl FrameSource for Dead {
+        fn frames(&mut self, _: usize) -> Result<Vec<image::RgbImage>, String> {
+            Err("the camera gave no frame within 2000 ms".into())
+        }
+    }
+
+    #[test]
+    fn r12_frames_that_stop_are_a_lost_camera_not_a_candidate_without_a_face() {
+        let (dir, package) = package("r12-dead-camera");
+        let chinese = Roster::new(&package, "chinese").expect("roster");
+        let kiosk = SeedKeyStore::from_seed(&[3; 32]);
+        let mut log =
+            Journal::open(&dir.join("door.db"), "K-S01-R101", &kiosk.verifying_key()).expect("log");
+        let mut reader = EmulatedReader::new(vec![]);
+        let mut camera = Dead;
+        let clock = FixedClock::at(at(8, 40, 0));
+        let mut door = Runner::new(
+            Door::new(Timeouts::default()),
+            &chinese,
+            common::engine(),
+            &mut log,
+            &kiosk,
+            &clock,
+            "+08:00".parse().expect("offset"),
+            &mut reader,
+            &mut camera,
+        );
+        door.ticket(ticket("2027010003")).expect("ticket");
+        assert!(door.tally.decisions.is_empty(), "no NoUsableFace referral");
+        assert_eq!(
+            door.door.phase,
+            Phase::DeviceError {
+                missing: vec![examgate::kiosk::door::Device::Camera]
+            }
+        );
+        // At the idle door too.
+        door.feed(Input::DeviceBack(examgate::kiosk::door::Device::Camera))
+            .expect("back");
+        door.look().expect("look");
+        assert!(matches!(door.door.phase, Phase::DeviceError { .. }));
+    }
+
     #[test]
     fn r11_a_demo_data_exam_runs_through_the_bridge() {
         // A small synthetic exam as `demo-data` writes it (90 % resident ID cards), built
@@ -707,7 +752,7 @@ mod exam_day {
                 "{mode}: {reasons:?}"
             );
             // The invigilator checks the card by hand and admits.
-            unlock(&mut s, "T001", "480613");
+            unlock(&mut s, "T001", "480613927");
             s.handle(Command::Review("2027010002".into()))
                 .expect("review");
             assert_eq!(s.view().screen, Screen::Review);
@@ -805,7 +850,7 @@ mod exam_day {
         s.handle(Command::Tick).expect("tick");
 
         // One invigilator cannot admit over it.
-        unlock(&mut s, "T001", "480613");
+        unlock(&mut s, "T001", "480613927");
         s.handle(Command::Review("2027010001".into()))
             .expect("review");
         s.handle(Command::Resolve(ReasonCode::IdentityConfirmedByHand))
@@ -834,7 +879,7 @@ mod exam_day {
         );
 
         // From the seat map: the candidate without a document admitted by hand, with two PINs.
-        unlock(&mut s, "T001", "480613");
+        unlock(&mut s, "T001", "480613927");
         s.handle(Command::ReviewSeat(3)).expect("seat 3");
         let v = s.view();
         assert_eq!(v.screen, Screen::Review);
@@ -847,7 +892,7 @@ mod exam_day {
         assert_eq!(s.view().pin_purpose, PinPurpose::SecondForAdmit);
         s.handle(Command::Pin {
             id: "T002".into(),
-            pin: "905127".into(),
+            pin: "905127384".into(),
         })
         .expect("second pin");
         assert_eq!(s.runner.admitted().get(&ticket("2027010003")), Some(&3));

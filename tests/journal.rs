@@ -272,8 +272,8 @@ fn invigilator_actions_are_attributed_events_in_a_verifying_chain() {
     let mut gate = PinGate::new(
         LockoutPolicy::default(),
         [
-            ("T001".to_string(), hash_pin("480613")),
-            ("T002".to_string(), hash_pin("905127")),
+            ("T001".to_string(), hash_pin("480613927")),
+            ("T002".to_string(), hash_pin("905127384")),
         ],
     );
     let mut now = 1_000_000;
@@ -288,12 +288,14 @@ fn invigilator_actions_are_attributed_events_in_a_verifying_chain() {
         record(&mut log, action, now);
         now += 1000;
     }
-    let locked = Action::from_attempt("T001", gate.attempt("T001", "480613", now)).expect("known");
+    let locked =
+        Action::from_attempt("T001", gate.attempt("T001", "480613927", now)).expect("known");
     assert!(matches!(locked, Action::LockedOut { .. }), "{locked:?}");
     record(&mut log, locked, now);
     assert!(Action::from_attempt("T009", gate.attempt("T009", "1", now)).is_none());
     now += 60_000;
-    let unlock = Action::from_attempt("T001", gate.attempt("T001", "480613", now)).expect("known");
+    let unlock =
+        Action::from_attempt("T001", gate.attempt("T001", "480613927", now)).expect("known");
     assert_eq!(
         unlock,
         Action::Unlock {
@@ -364,7 +366,7 @@ fn invigilator_actions_are_attributed_events_in_a_verifying_chain() {
         assert!(shown.contains(expected), "{expected} missing:\n{shown}");
     }
     assert!(
-        !shown.contains("480613") && !shown.contains("271828"),
+        !shown.contains("480613927") && !shown.contains("271828"),
         "a PIN was logged"
     );
 }

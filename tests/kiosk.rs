@@ -107,7 +107,7 @@ fn exam(dir: &Path) -> PathBuf {
     .expect("candidates.csv");
     std::fs::write(
         inp.join("invigilators.csv"),
-        "id,name,rooms,pin\nT001,Teacher,S01/R101,480613\nT002,Second,S01/R101,905127\n",
+        "id,name,rooms,pin\nT001,Teacher,S01/R101,480613927\nT002,Second,S01/R101,905127384\n",
     )
     .expect("invigilators.csv");
     for p in ["obama.jpg", "biden.jpg"] {

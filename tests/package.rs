@@ -167,7 +167,7 @@ fn a_room_with_one_invigilator_fails_the_build() {
     spoil(
         &inp,
         "invigilators.csv",
-        "T003,王老师,S01/R102,361840\n",
+        "T003,王老师,S01/R102,361840572\n",
         "",
     );
     let built = build(&inp, &office, &dir.join("packages"), &[]);

@@ -439,7 +439,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     let v = touch(&|ui| type_pin(ui, "111111", "OK"));
     assert_eq!(v.pin_message, PinMessage::Wrong { tries_left: 4 });
     snap(&ui, "flow-01-wrong-pin-en");
-    let v = touch(&|ui| type_pin(ui, "480613", "OK"));
+    let v = touch(&|ui| type_pin(ui, "480613927", "OK"));
     assert_eq!(v.screen, Screen::Invigilator, "{:?}", v.pin_message);
     assert_eq!(v.seats.len(), 30);
     assert_eq!(
@@ -463,7 +463,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         (Screen::Pin, PinPurpose::SecondForAdmit)
     );
     click(&ui, "张老师  (T001)");
-    let v = touch(&|ui| type_pin(ui, "480613", "OK"));
+    let v = touch(&|ui| type_pin(ui, "480613927", "OK"));
     assert_eq!(v.pin_message, PinMessage::SamePerson);
     let v = touch(&|ui| click(ui, "Cancel"));
     assert_eq!(v.screen, Screen::Review, "cancel returns to the review");
@@ -479,7 +479,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     let unlock = |touch: &mut Touch<'_>| {
         touch(&|ui| click(ui, "Invigilator"));
         click(&ui, "张老师  (T001)");
-        let v = touch(&|ui| type_pin(ui, "480613", "OK"));
+        let v = touch(&|ui| type_pin(ui, "480613927", "OK"));
         assert_eq!(v.screen, Screen::Invigilator, "{:?}", v.pin_message);
     };
     unlock(&mut touch);
@@ -493,7 +493,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         (Screen::Pin, PinPurpose::SecondForAdmit)
     );
     click(&ui, "Ms Li  (T002)");
-    let v = touch(&|ui| type_pin(ui, "905127", "OK"));
+    let v = touch(&|ui| type_pin(ui, "905127384", "OK"));
     assert_eq!((v.screen, v.referrals.len()), (Screen::Idle, 0));
     unlock(&mut touch);
 
@@ -511,7 +511,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         (Screen::Pin, PinPurpose::SecondForSeal)
     );
     click(&ui, "Ms Li  (T002)");
-    let v = touch(&|ui| type_pin(ui, "905127", "OK"));
+    let v = touch(&|ui| type_pin(ui, "905127384", "OK"));
     assert!(
         v.sealed && v.screen == Screen::Idle,
         "sealed, then locked: {v:?}"

@@ -573,6 +573,26 @@ fn package(args: PackageBench) -> anyhow::Result<ExitCode> {
         "kiosk: open + verify one room package, median (ms)".into(),
         format!("{open_median:.1}"),
     );
+    // What a stolen package's PINs cost to guess offline: one Argon2id hash per guess on
+    // one core, over half the space of the shortest PIN allowed (the expected cost).
+    let mut guesses = Vec::new();
+    for _ in 0..5 {
+        let t = Stopwatch::start();
+        let _ = examgate::invigilator::hash_pin("480613927");
+        guesses.push(t.ms());
+    }
+    let (guess_ms, _) = percentiles(&mut guesses);
+    let (m, t, p) = examgate::invigilator::PIN_PARAMS;
+    row(
+        format!("PIN guess: one Argon2id hash, m={m} KiB t={t} p={p}, 1 core (ms)"),
+        format!("{guess_ms:.0}"),
+    );
+    let digits = examgate::invigilator::MIN_PIN_DIGITS as i32;
+    let core_years = 10f64.powi(digits) / 2.0 * guess_ms / 1000.0 / (365.25 * 86_400.0);
+    row(
+        format!("  => expected offline cost of one {digits}-digit PIN (core-years)"),
+        format!("{core_years:.1}"),
+    );
     match peak_rss_mib() {
         Some(mib) => row("peak RSS (MiB)".into(), format!("{mib:.1}")),
         None => row("peak RSS (MiB)".into(), "n/a".into()),

@@ -2,7 +2,8 @@
 //! Opens the room package as on exam day (signature, room, validity), picks the session,
 //! opens the signed log, then runs the door with the PC/SC reader and the camera on their
 //! own threads, a one-second clock tick, and the screen: the window, or with `--headless`
-//! decisions and screen changes printed, or with `--screenshots DIR` every screen rendered.
+//! decisions and screen changes printed. (Screenshots are the demo's: a kiosk's screens
+//! show children's faces, which must not land in files on the door's disk.)
 //! Without a window, lines on standard input are what a USB barcode scanner types (ticket
 //! numbers, answer-sheet labels); end of input stops the kiosk.
 
@@ -44,9 +45,6 @@ pub struct KioskArgs {
     /// No window: print decisions and screen changes; read scanner lines from stdin.
     #[arg(long)]
     headless: bool,
-    /// No window: write a PNG of every screen to DIR; read scanner lines from stdin.
-    #[arg(long, value_name = "DIR")]
-    screenshots: Option<PathBuf>,
 }
 
 /// Run the kiosk until its window closes or its input ends.
@@ -151,16 +149,11 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         ScreenLanguage::Chinese => Language::Chinese,
         ScreenLanguage::English => Language::English,
     };
-    let failed = match (&args.screenshots, args.headless) {
-        (Some(dir), _) => {
-            scanner_from_stdin(jobs);
-            super::screen::render_all(dir, lang, updates)?
-        }
-        (None, true) => {
-            scanner_from_stdin(jobs);
-            super::screen::print_all(updates, true)
-        }
-        (None, false) => super::screen::window(jobs, updates, lang)?,
+    let failed = if args.headless {
+        scanner_from_stdin(jobs);
+        super::screen::print_all(updates, true)
+    } else {
+        super::screen::window(jobs, updates, lang)?
     };
     stop.store(true, Ordering::SeqCst);
     if let Some(bridge) = &bridge_stop {

@@ -200,6 +200,8 @@ pub fn build_packages(args: &BuildArgs) -> anyhow::Result<Result<BuildTimes, Vec
         evidence_text.trim(),
         &args.evidence_key.display().to_string(),
     )?;
+    examgate::journal::evidence::check_office_key(&evidence_key)
+        .with_context(|| format!("the office evidence key {}", args.evidence_key.display()))?;
 
     let watch = Stopwatch::start();
     let inputs = match build::read_inputs(&args.paths) {

@@ -18,6 +18,21 @@ pub enum EvidenceError {
     /// The ciphertext does not open with this key (wrong key, or altered bytes).
     #[error("evidence does not open with this office key (wrong key or altered ciphertext)")]
     Open,
+    /// The office's public key is a low-order X25519 point: anything sealed to it could be
+    /// opened by anyone.
+    #[error("office evidence key {0} is a low-order X25519 point; generate a new key pair")]
+    LowOrderKey(String),
+}
+
+/// Refuse a low-order X25519 public key (RFC 7748 §6.1: the shared secret with such a point
+/// is all zeros, whatever the other side's secret). X25519 clamps every scalar to a multiple
+/// of the cofactor 8, so a point gives the zero output exactly when its order divides 8.
+pub fn check_office_key(public: &[u8; 32]) -> Result<(), EvidenceError> {
+    let product = curve25519_dalek::MontgomeryPoint(*public).mul_clamped([0x55; 32]);
+    if product.0 == [0; 32] {
+        return Err(EvidenceError::LowOrderKey(hex(public)));
+    }
+    Ok(())
 }
 
 /// Seals evidence to the office key from the room package.
@@ -101,5 +116,29 @@ mod tests {
         let mut altered = sealed.as_bytes().to_vec();
         altered[40] ^= 1;
         assert!(open(&secret, &SealedEvidence::from_bytes(altered)).is_err());
+    }
+
+    #[test]
+    fn r12_low_order_office_keys_are_refused() {
+        // 0, 1, and a point of order 8 (from the libsodium / RFC 7748 lists), and p - 1.
+        let order8 = [
+            0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f,
+            0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16,
+            0x5f, 0x49, 0xb8, 0x00,
+        ];
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        let mut p_minus_1 = [0xff; 32];
+        p_minus_1[0] = 0xec;
+        p_minus_1[31] = 0x7f;
+        for bad in [[0u8; 32], one, order8, p_minus_1] {
+            assert!(
+                matches!(check_office_key(&bad), Err(EvidenceError::LowOrderKey(_))),
+                "{}",
+                hex(&bad)
+            );
+        }
+        let (_, good) = generate_office_keypair();
+        assert!(check_office_key(&good).is_ok());
     }
 }

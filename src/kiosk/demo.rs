@@ -78,9 +78,9 @@ rooms = [
 "#;
 
 const INVIGILATORS_CSV: &str = "id,name,rooms,pin
-T001,张老师,S01/R101;S01/R102,480613
-T002,Ms Li,S01/R101,905127
-T003,王老师,S01/R102,361840
+T001,张老师,S01/R101;S01/R102,480613927
+T002,Ms Li,S01/R101,905127384
+T003,王老师,S01/R102,361840572
 ";
 
 /// One demo candidate with a passport: ticket, surname, given names, document number,
@@ -500,29 +500,29 @@ pub fn script() -> Vec<Step> {
         Say("the invigilator: a wrong PIN, then the right one"),
         Do(C::OpenInvigilator),
         pin("T001", "111111"),
-        pin("T001", "480613"),
+        pin("T001", "480613927"),
         Say("the impostor's referral: denied for impersonation"),
         Do(C::Review("2027010002".into())),
         Do(C::Resolve(ReasonCode::Impersonation)),
         Say("the duplicate (invigilator mode locked itself after the resolution: unlock again): the first admission stands, the repeat was a kiosk error"),
         Do(C::OpenInvigilator),
-        pin("T001", "480613"),
+        pin("T001", "480613927"),
         Do(C::Review("2027010001".into())),
         Do(C::Resolve(ReasonCode::DuplicateWasKioskError)),
         Say("already admitted is a high-severity reason: the second invigilator confirms"),
-        pin("T002", "905127"),
+        pin("T002", "905127384"),
         Say("an incident, then the seal with the second invigilator"),
         Do(C::OpenInvigilator),
-        pin("T001", "480613"),
+        pin("T001", "480613927"),
         Do(C::ShowIncidents),
         Do(C::RecordIncident(IncidentKind::Unwell)),
         Do(C::Back),
         Do(C::ShowSeal),
         Do(C::Seal),
-        pin("T002", "905127"),
+        pin("T002", "905127384"),
         Say("the signed log goes to the exam office"),
         Do(C::OpenInvigilator),
-        pin("T001", "480613"),
+        pin("T001", "480613927"),
         Do(C::Export),
     ]
 }

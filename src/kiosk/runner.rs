@@ -190,9 +190,17 @@ impl<'a> Runner<'a> {
         if self.door.phase != super::door::Phase::Idle {
             return Ok(());
         }
-        // A camera that fails here is reported by its adapter as a lost device.
-        let Ok(frames) = self.camera.frames(1) else {
-            return Ok(());
+        let frames = match self.camera.frames(1) {
+            Ok(frames) => frames,
+            // Frames stopped at the idle door (a dead or hung camera): the device-error
+            // screen says so; the camera tells the door when frames flow again.
+            Err(why) => {
+                self.log_event(&Event::Door {
+                    note: DoorNote::DeviceLost,
+                    detail: format!("the camera stopped giving frames: {why}"),
+                })?;
+                return self.feed(Input::DeviceLost(super::door::Device::Camera));
+            }
         };
         let Some(frame) = frames.first() else {
             return Ok(());
@@ -556,9 +564,20 @@ impl<'a> Runner<'a> {
             }
             Effect::StartCapture => {
                 let watch = Stopwatch::start();
-                let face = self.capture()?;
+                let captured = self.capture()?;
                 self.attempt().times.face_ms += watch.ms();
-                Some(Input::FaceCaptured(face))
+                match captured {
+                    Ok(face) => Some(Input::FaceCaptured(face)),
+                    // Frames stopped: the camera is lost, not the candidate's face (a
+                    // dead camera must not turn every candidate into NoUsableFace).
+                    Err(why) => {
+                        self.log_event(&Event::Door {
+                            note: DoorNote::DeviceLost,
+                            detail: format!("the camera stopped giving frames: {why}"),
+                        })?;
+                        Some(Input::DeviceLost(super::door::Device::Camera))
+                    }
+                }
             }
             Effect::Hint(h) => {
                 self.hint = Some(h);
@@ -601,12 +620,16 @@ impl Runner<'_> {
     /// Capture batches of frames until one has a usable face (no quality issue) or the
     /// policy's tries are used up; between batches the candidate gets the hint for what was
     /// wrong. The last face seen is kept even when imperfect, so a referral shows it.
-    fn capture(&mut self) -> Result<FaceEvidence, RunError> {
+    /// `Ok(Err(why))` when the camera gives no frames at all.
+    fn capture(&mut self) -> Result<Result<FaceEvidence, String>, RunError> {
         self.attempt().live = None;
         let max_tries = self.roster.policy().max_capture_tries.max(1);
         let mut best = None;
         for _ in 0..max_tries {
-            let frames = self.camera.frames(FRAMES_PER_CAPTURE).unwrap_or_default();
+            let frames = match self.camera.frames(FRAMES_PER_CAPTURE) {
+                Ok(frames) => frames,
+                Err(why) => return Ok(Err(why)),
+            };
             if let Some(first) = frames.first() {
                 self.attempt().preview = Some(first.clone());
                 self.tell(Progress::Frame(first.clone()));
@@ -640,7 +663,9 @@ impl Runner<'_> {
                 break;
             }
         }
-        Ok(best.unwrap_or(FaceEvidence::NoUsableFace { tries: max_tries }))
+        Ok(Ok(best.unwrap_or(FaceEvidence::NoUsableFace {
+            tries: max_tries,
+        })))
     }
 }
 

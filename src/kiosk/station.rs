@@ -13,7 +13,7 @@ use super::view::{
     self, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict, View,
 };
 use crate::decision::{Decision, FaceEvidence, Guidance, ReferReason, Severity, TicketNumber};
-use crate::invigilator::{Attempt, PinGate};
+use crate::invigilator::{Attempt, Pin, PinGate};
 use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
 use crate::journal::events::{Event, ManualAdmission};
 use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal};
@@ -70,8 +70,8 @@ pub enum Command {
     Pin {
         /// Invigilator id.
         id: String,
-        /// The PIN typed (never logged).
-        pin: String,
+        /// The PIN typed (never logged, redacted in `Debug`, wiped when dropped).
+        pin: Pin,
     },
     /// Leave the PIN screen.
     PinCancel,
@@ -311,7 +311,7 @@ impl<'a> Station<'a> {
                 self.mode = Mode::Pin(PinFor::Unlock);
                 self.pin_message = PinMessage::None;
             }
-            C::Pin { id, pin } => self.pin(&id, &pin)?,
+            C::Pin { id, pin } => self.pin(&id, pin.expose())?,
             C::PinCancel => {
                 self.pin_message = PinMessage::None;
                 self.mode = match (&self.mode, &self.signed_in) {

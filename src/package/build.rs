@@ -216,7 +216,7 @@ pub struct Plan {
 pub fn assemble(
     inputs: &Inputs,
     enrolments: &HashMap<String, Enrolment>,
-    pin_hashes: &[String],
+    pin_hashes: &[super::invigilators::RoomHashes],
     office: &OfficeMaterial,
 ) -> Plan {
     let included: Vec<Candidate> = inputs
@@ -276,11 +276,12 @@ pub fn assemble(
                 .invigilators
                 .iter()
                 .zip(pin_hashes)
-                .filter(|(i, _)| i.rooms.contains(&room))
-                .map(|(i, hash)| PackageInvigilator {
-                    id: i.id.clone(),
-                    name: i.name.clone(),
-                    pin_hash: hash.clone(),
+                .filter_map(|(i, hashes)| {
+                    hashes.get(&room).map(|hash| PackageInvigilator {
+                        id: i.id.clone(),
+                        name: i.name.clone(),
+                        pin_hash: hash.clone(),
+                    })
                 })
                 .collect();
             RoomPackage {

@@ -182,7 +182,7 @@ pub fn generate(spec: &Spec) -> Files {
         let (site, room) = room_code(r, per_site);
         for k in 0..2 {
             let pin = loop {
-                let p = format!("{:06}", rng.below(1_000_000));
+                let p = format!("{:09}", rng.below(1_000_000_000));
                 if weak_pin(&p).is_none() {
                     break p;
                 }

@@ -47,8 +47,10 @@ pub fn weak_pin(pin: &str) -> Option<&'static str> {
         .filter_map(|c| c.to_digit(10))
         .map(|d| d as i32)
         .collect();
-    if digits.len() != pin.chars().count() || !(6..=12).contains(&digits.len()) {
-        return Some("must be 6 to 12 digits");
+    if digits.len() != pin.chars().count()
+        || !(crate::invigilator::MIN_PIN_DIGITS..=12).contains(&digits.len())
+    {
+        return Some("must be 9 to 12 digits");
     }
     let steps: Vec<i32> = digits.windows(2).map(|w| w[1] - w[0]).collect();
     if steps.iter().all(|&s| s == 0) {
@@ -169,13 +171,29 @@ pub fn coverage<'a>(
         .collect()
 }
 
-/// Argon2id hashes of every invigilator's PIN, in order, spread over `threads` threads
-/// (each hash is deliberately slow: tens of milliseconds).
-pub fn hash_pins(invigilators: &[Invigilator], threads: usize) -> Vec<String> {
-    super::parallel::map(invigilators, threads, |i| {
-        crate::invigilator::hash_pin(&i.pin)
-    })
+/// Each invigilator's PIN hashes, one per room they cover, each with its own salt
+/// (Argon2id at [`crate::invigilator::PIN_PARAMS`]: deliberately slow), parallel to
+/// `invigilators` and spread over `threads` threads. One room's package thus holds hashes
+/// found in no other package: whoever wants the PIN from a stolen package pays the whole
+/// guessing cost for that package alone, and nothing shows which rooms share a PIN.
+pub fn hash_pins(invigilators: &[Invigilator], threads: usize) -> Vec<RoomHashes> {
+    let pairs: Vec<(usize, RoomRef)> = invigilators
+        .iter()
+        .enumerate()
+        .flat_map(|(i, inv)| inv.rooms.iter().map(move |r| (i, r.clone())))
+        .collect();
+    let hashes = super::parallel::map(&pairs, threads, |(i, _)| {
+        crate::invigilator::hash_pin(&invigilators[*i].pin)
+    });
+    let mut out = vec![RoomHashes::new(); invigilators.len()];
+    for ((i, room), hash) in pairs.into_iter().zip(hashes) {
+        out[i].insert(room, hash);
+    }
+    out
 }
+
+/// One invigilator's PIN hash for each room they cover.
+pub type RoomHashes = std::collections::BTreeMap<RoomRef, String>;
 
 #[cfg(test)]
 mod tests {
@@ -198,8 +216,8 @@ mod tests {
 
     const HEADER: &str = "id,name,rooms,pin";
     const GOOD: [&str; 2] = [
-        "T001,张老师,S01/R101;S01/R102,480613",
-        "T002,Ms Li,S01/R101,905127",
+        "T001,张老师,S01/R101;S01/R102,480613927",
+        "T002,Ms Li,S01/R101,905127384",
     ];
 
     fn parse_rows(extra: &str) -> Result<Vec<Invigilator>, Vec<Problem>> {
@@ -215,38 +233,58 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].rooms.len(), 2);
         let hashes = hash_pins(&list, 2);
-        assert!(hashes[0].starts_with("$argon2id$"));
-        assert!(crate::invigilator::pin_matches(&hashes[1], "905127"));
-        assert!(!crate::invigilator::pin_matches(&hashes[1], "480613"));
+        let room = |r: &str| RoomRef {
+            site: "S01".into(),
+            room: r.into(),
+        };
+        let t001 = &hashes[0];
+        assert_eq!(t001.len(), 2, "one hash per room covered");
+        assert!(t001[&room("R101")].starts_with("$argon2id$v=19$m=65536,t=3,p=1$"));
+        // r12: per-room salts: the two rooms' packages carry different hashes of one PIN.
+        assert_ne!(t001[&room("R101")], t001[&room("R102")]);
+        for h in t001.values() {
+            assert!(crate::invigilator::pin_matches(h, "480613927"));
+        }
+        assert!(crate::invigilator::pin_matches(
+            &hashes[1][&room("R101")],
+            "905127384"
+        ));
+        assert!(!crate::invigilator::pin_matches(
+            &hashes[1][&room("R101")],
+            "480613927"
+        ));
     }
 
     #[test]
     fn each_bad_row_is_reported_with_its_line_and_never_shows_the_pin() {
         let cases = [
             (
-                "T001,Dup,S01/R101,551190",
+                "T001,Dup,S01/R101,551190273",
                 "line 4: duplicate invigilator id T001 (first on line 2)",
             ),
-            ("T003,Wang,S01/R999,551190", "line 4: unknown room S01/R999"),
             (
-                "T003,Wang,R101,551190",
+                "T003,Wang,S01/R999,551190273",
+                "line 4: unknown room S01/R999",
+            ),
+            (
+                "T003,Wang,R101,551190273",
                 "line 4: room \"R101\" is not written SITE/ROOM",
             ),
             (
-                "T003,Wang,S01/R101,1234",
-                "line 4: pin must be 6 to 12 digits",
+                "T003,Wang,S01/R101,12345678",
+                "line 4: pin must be 9 to 12 digits",
             ),
             (
-                "T003,Wang,S01/R101,777777",
+                "T003,Wang,S01/R101,777777777",
                 "line 4: pin is one digit repeated",
             ),
             (
-                "T003,Wang,S01/R101,345678",
+                "T003,Wang,S01/R101,123456789",
                 "line 4: pin is a run of consecutive digits",
             ),
-            ("T003,,S01/R101,551190", "line 4: name is empty"),
+            ("T003,,S01/R101,551190273", "line 4: name is empty"),
             (
-                "T 3,Wang,S01/R101,551190",
+                "T 3,Wang,S01/R101,551190273",
                 "line 4: id \"T 3\" must be 1–32 letters, digits, '-' or '_'",
             ),
         ];
@@ -285,6 +323,6 @@ mod tests {
     #[test]
     fn debug_output_hides_the_pin() {
         let list = parse_rows("").expect("valid");
-        assert!(!format!("{list:?}").contains("480613"));
+        assert!(!format!("{list:?}").contains("480613927"));
     }
 }

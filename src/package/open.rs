@@ -105,6 +105,17 @@ pub enum OpenError {
     /// The door policy holds a value out of range.
     #[error("the package's door policy: {0}")]
     BadPolicy(String),
+    /// The office evidence key is not a usable X25519 public key.
+    #[error("the package's office evidence key: {0}")]
+    EvidenceKey(String),
+    /// An invigilator's PIN hash is cheaper to guess than the kiosk accepts.
+    #[error("invigilator {id}'s PIN hash: {reason}; rebuild the package with this examgate")]
+    WeakPinHash {
+        /// The invigilator.
+        id: String,
+        /// What is short.
+        reason: String,
+    },
     /// The templates were made with another embedding model than the kiosk runs: their
     /// scores against this model's embeddings would mean nothing.
     #[error(
@@ -262,6 +273,20 @@ pub fn open(
     if let Some((_, reason)) = package.policy.problems().into_iter().next() {
         return Err(OpenError::BadPolicy(reason));
     }
+    let evidence = crate::platform::keystore::parse_hex32(&package.office_evidence_key, "key")
+        .map_err(|e| OpenError::EvidenceKey(e.to_string()))?;
+    crate::journal::evidence::check_office_key(&evidence)
+        .map_err(|e| OpenError::EvidenceKey(e.to_string()))?;
+    // Likewise: a PIN hash built with cheaper parameters would make a stolen package's PINs
+    // cheap to guess offline.
+    for i in &package.invigilators {
+        crate::invigilator::hash_strength(&i.pin_hash).map_err(|reason| {
+            OpenError::WeakPinHash {
+                id: i.id.clone(),
+                reason,
+            }
+        })?;
+    }
 
     let directory_bytes = read(&dir.join(DIRECTORY_FILE))?;
     let actual = hex(&Sha256::digest(&directory_bytes));
@@ -349,7 +374,7 @@ mod tests {
             candidates: Vec::new(),
             invigilators: Vec::new(),
             csca: Vec::new(),
-            office_evidence_key: "00".repeat(32),
+            office_evidence_key: hex(&crate::journal::evidence::generate_office_keypair().1),
             template_model: template_model.into(),
             directory_sha256: hex(&Sha256::digest(DIRECTORY)),
             policy,
@@ -437,5 +462,44 @@ mod tests {
             "the package's door policy: capture_tries 0 must be 1 to 10"
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn r12_a_pin_hash_cheaper_than_the_kiosk_accepts_is_refused() {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let office = SeedKeyStore::from_seed(&[7; 32]);
+        // The argon2 crate's defaults (19 MiB, t=2): what packages carried before.
+        let weak = argon2::Argon2::default()
+            .hash_password(
+                b"480613927",
+                &SaltString::encode_b64(b"salt-salt-salt!!").expect("salt"),
+            )
+            .expect("hash")
+            .to_string();
+        for (hash, refused) in [
+            (weak, true),
+            (crate::invigilator::hash_pin("480613927"), false),
+        ] {
+            let mut p = package("aa", DoorPolicy::default());
+            p.invigilators
+                .push(crate::package::format::PackageInvigilator {
+                    id: "T001".into(),
+                    name: "张老师".into(),
+                    pin_hash: hash,
+                });
+            let json = serde_json::to_vec(&p).expect("json");
+            let dir = write("pin", &json, &office);
+            let opened = open(&dir, &office.verifying_key(), None, noon_ms());
+            let _ = std::fs::remove_dir_all(dir);
+            match (opened, refused) {
+                (Err(e), true) => assert_eq!(
+                    e.to_string(),
+                    "invigilator T001's PIN hash: m=19456 KiB, t=2 is weaker than m=65536 KiB, \
+                     t=3; rebuild the package with this examgate"
+                ),
+                (Ok(_), false) => {}
+                (other, _) => panic!("refused={refused}: {:?}", other.map(|_| ())),
+            }
+        }
     }
 }

@@ -54,6 +54,9 @@ struct State {
     latest: Option<RgbImage>,
     /// Why the camera is unavailable, if it is.
     down: Option<String>,
+    /// The door waited for a frame in vain (a grab that hangs): the door was told the
+    /// camera is lost, so the next frame must tell it the camera is back.
+    stalled: bool,
     stop: bool,
 }
 
@@ -121,7 +124,12 @@ fn capture(shared: &Shared, mut open: Opener, mut watcher: Watcher, pace: Pace) 
                     std::thread::sleep(pace.min_interval.saturating_sub(t.elapsed()));
                 }
                 last_grab = Some(Stopwatch::start());
-                d.grab().map(Some)
+                // A decoder that panics on a corrupt frame is a lost device (reopened),
+                // not a dead capture thread.
+                match crate::platform::isolate::isolate("camera", || d.grab()) {
+                    Ok(grabbed) => grabbed.map(Some),
+                    Err(fault) => Err(fault.to_string()),
+                }
             }
             None => open().map(|d| {
                 device = Some(d);
@@ -132,13 +140,14 @@ fn capture(shared: &Shared, mut open: Opener, mut watcher: Watcher, pace: Pace) 
             Ok(frame) => {
                 let mut s = shared.lock();
                 s.down = None;
+                let stalled = std::mem::take(&mut s.stalled) && frame.is_some();
                 if let Some(f) = frame {
                     s.count += 1;
                     s.latest = Some(f);
                 }
                 drop(s);
                 shared.changed.notify_all();
-                if up == Some(false) && !watcher(true, "") {
+                if (up == Some(false) || stalled) && !watcher(true, "") {
                     return;
                 }
                 up = Some(true);
@@ -162,6 +171,9 @@ fn capture(shared: &Shared, mut open: Opener, mut watcher: Watcher, pace: Pace) 
 
 impl FrameSource for LiveCamera {
     fn frames(&mut self, n: usize) -> Result<Vec<RgbImage>, String> {
+        if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
+            return Err("the camera's capture thread has stopped".into());
+        }
         let mut out = Vec::with_capacity(n);
         let mut s = self.shared.lock();
         let mut seen = s.count;
@@ -170,6 +182,7 @@ impl FrameSource for LiveCamera {
             while s.count == seen && s.down.is_none() && !s.stop {
                 let left = self.pace.frame_timeout.saturating_sub(waited.elapsed());
                 if left.is_zero() {
+                    s.stalled = true;
                     return Err(format!(
                         "the camera gave no frame within {} ms",
                         self.pace.frame_timeout.as_millis()
@@ -306,5 +319,55 @@ mod tests {
         let (cam, rx) = camera(plugged, Arc::default());
         assert!(!wait(&rx));
         drop(cam); // joins: a thread that never stopped would hang the test here
+    }
+
+    /// A device whose grab hangs while `hung` is set, and panics once when `poison` is.
+    struct Flaky {
+        hung: Arc<AtomicBool>,
+        poison: Arc<AtomicBool>,
+    }
+
+    impl Grab for Flaky {
+        fn grab(&mut self) -> Result<RgbImage, String> {
+            while self.hung.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if self.poison.swap(false, Ordering::SeqCst) {
+                panic!("corrupt MJPEG frame");
+            }
+            Ok(RgbImage::new(4, 4))
+        }
+    }
+
+    #[test]
+    fn r12_a_hung_grab_is_reported_back_when_frames_flow_and_a_panic_is_a_reopen() {
+        let (hung, poison) = (
+            Arc::new(AtomicBool::new(true)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (tx, rx) = channel();
+        let (h, p) = (hung.clone(), poison.clone());
+        let open: Opener = Box::new(move || {
+            Ok(Box::new(Flaky {
+                hung: h.clone(),
+                poison: p.clone(),
+            }) as Box<dyn Grab>)
+        });
+        let watcher: Watcher = Box::new(move |up, _| tx.send(up).is_ok());
+        let mut cam = LiveCamera::start(open, watcher, fast());
+        let e = cam.frames(1).expect_err("a hung camera gives nothing");
+        assert!(e.contains("no frame within 500 ms"), "{e}");
+        hung.store(false, Ordering::SeqCst);
+        assert!(
+            wait(&rx),
+            "frames flow again: the door is told the camera is back"
+        );
+        assert_eq!(cam.frames(1).expect("frames").len(), 1);
+        // A grab that panics (a decoder on a corrupt frame) does not kill the thread: the
+        // device is reported lost, reopened, and back.
+        poison.store(true, Ordering::SeqCst);
+        assert!(!wait(&rx), "lost on the panic");
+        assert!(wait(&rx), "back after the reopen");
+        assert_eq!(cam.frames(2).expect("frames").len(), 2);
     }
 }

@@ -20,7 +20,7 @@ use examgate::card::mrz::AccessKey;
 use examgate::card::pa::PaResult;
 use examgate::card::pace::Curve;
 use examgate::card::pcsc_reader::Readers;
-use examgate::card::{Error, Transport, TransportError};
+use examgate::card::{Deadline, Error, Transport, TransportError};
 use zeroize::Zeroizing;
 
 const SLOT0: &str = "Virtual PCD 00 00";
@@ -52,7 +52,7 @@ fn random(buf: &mut [u8]) {
 fn read(reader: &str, access: &Access) -> Result<emrtd::DocumentRead, Error> {
     let readers = Readers::establish().expect("pcscd runs");
     let mut card = readers.connect(reader).expect("a card in the slot");
-    emrtd::read(&mut card, access, &csca(), &mut random)
+    emrtd::read(&mut card, access, &csca(), &mut random, &Deadline::never())
 }
 
 fn specimen() -> Access {
@@ -185,10 +185,10 @@ fn a_uid_only_card_gives_its_uid_and_is_no_emrtd() {
     let readers = Readers::establish().expect("pcscd");
     let mut card = readers.connect(SLOT1).expect("card");
     assert_eq!(
-        emrtd::uid(&mut card),
+        emrtd::uid(&mut card, &Deadline::never()),
         Some(vec![0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6])
     );
-    assert!(!emrtd::is_emrtd(&mut card).expect("identifies"));
+    assert!(!emrtd::is_emrtd(&mut card, &Deadline::never()).expect("identifies"));
 }
 
 /// A large portrait: a dev face scaled up and saved at high quality (over 32767 bytes, so
@@ -264,8 +264,14 @@ fn reads_above_32767_and_a_card_pulled_mid_dg2_then_the_next_card_reads() {
         after: 40,
     };
     let started = examgate::platform::clock::Stopwatch::start();
-    let err =
-        emrtd::read(&mut puller, &specimen(), &csca(), &mut random).expect_err("the card left");
+    let err = emrtd::read(
+        &mut puller,
+        &specimen(),
+        &csca(),
+        &mut random,
+        &Deadline::never(),
+    )
+    .expect_err("the card left");
     assert!(
         matches!(
             err,
@@ -447,15 +453,21 @@ fn events_report_presence_and_removal_waits_cancel_and_a_reset_card_reconnects()
 
     // Another handle that disconnects with a reset: ours sees CardReset, reconnects, reads.
     let mut card = readers.connect(SLOT0).expect("card");
-    assert!(emrtd::uid(&mut card).is_some());
+    assert!(emrtd::uid(&mut card, &Deadline::never()).is_some());
     drop(readers.connect(SLOT0).expect("second handle"));
     let err = card
         .transmit(&[0xFF, 0xCA, 0x00, 0x00, 0x00])
         .expect_err("the card was reset");
     assert_eq!(err, TransportError::CardReset);
     card.reconnect().expect("reconnect");
-    let doc =
-        emrtd::read(&mut card, &specimen(), &csca(), &mut random).expect("reads after reconnect");
+    let doc = emrtd::read(
+        &mut card,
+        &specimen(),
+        &csca(),
+        &mut random,
+        &Deadline::never(),
+    )
+    .expect("reads after reconnect");
     assert_eq!(doc.passive_authentication.result, PaResult::Valid);
 }
 

@@ -14,6 +14,7 @@ use examgate::card::emrtd::Access;
 use examgate::card::emulated::{Document, EmulatedPassport};
 use examgate::card::mrz;
 use examgate::card::pace::{Curve, PaceInfo};
+use examgate::card::Deadline;
 use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumber};
 use examgate::journal::Journal;
 use examgate::kiosk::demo::at;
@@ -28,10 +29,16 @@ use examgate::platform::keystore::{KeyStore, SeedKeyStore};
 struct Chip(EmulatedPassport);
 
 impl DocumentReader for Chip {
-    fn read(&mut self, _: Slot, access: Option<&Access>) -> Result<devices::Document, ReadError> {
+    fn read(
+        &mut self,
+        _: Slot,
+        access: Option<&Access>,
+        deadline: &Deadline,
+    ) -> Result<devices::Document, ReadError> {
         self.0.reset(); // a fresh tap
         let csca = vec![self.0.csca()];
-        devices::read_contactless(&mut self.0, access, &csca, &mut |b: &mut [u8]| b.fill(0x5A))
+        let mut random = |b: &mut [u8]| b.fill(0x5A);
+        devices::read_contactless(&mut self.0, access, &csca, &mut random, deadline)
     }
 }
 

@@ -12,7 +12,7 @@ use super::mrz::{AccessKey, Mrz};
 use super::pa::{self, PaReport};
 use super::pace::{self, Curve, PaceInfo, Password};
 use super::sod;
-use super::{bac, Channel, Error, Transport};
+use super::{bac, Channel, Deadline, Error, Transport};
 use crate::platform::clock::Stopwatch;
 
 /// What opens the chip.
@@ -80,9 +80,16 @@ pub struct DocumentRead {
     pub apdus: u32,
 }
 
-/// The card's UID (`FF CA 00 00 00`, PC/SC part 3), if the reader reports one.
-pub fn uid(t: &mut dyn Transport) -> Option<Vec<u8>> {
-    let r = super::exchange(t, &Command::new(0xFF, 0xCA, 0x00, 0x00).with_le(256)).ok()?;
+/// The card's UID (`FF CA 00 00 00`, PC/SC part 3), if the reader reports one before
+/// `deadline`.
+pub fn uid(t: &mut dyn Transport, deadline: &Deadline) -> Option<Vec<u8>> {
+    // FF CA 00 00 Le=00: GET DATA, the UID (PC/SC part 3 §3.2.2.1.3).
+    let r = super::exchange(
+        t,
+        &Command::new(0xFF, 0xCA, 0x00, 0x00).with_le(256),
+        deadline,
+    )
+    .ok()?;
     (r.status() == Status::Ok && !r.data.is_empty()).then_some(r.data)
 }
 
@@ -98,8 +105,8 @@ fn card_access(ch: &mut Channel<'_>) -> Result<Vec<PaceInfo>, Error> {
 }
 
 /// Whether the card holds an eMRTD application (plain SELECT; works before access control).
-pub fn is_emrtd(t: &mut dyn Transport) -> Result<bool, Error> {
-    let mut ch = Channel::new(t);
+pub fn is_emrtd(t: &mut dyn Transport, deadline: &Deadline) -> Result<bool, Error> {
+    let mut ch = Channel::with_deadline(t, deadline.clone());
     if !card_access(&mut ch)?.is_empty() {
         return Ok(true);
     }
@@ -141,15 +148,18 @@ fn open(
     Ok(Protocol::Bac)
 }
 
-/// Read the document on `t` with `access`, checking it against the `csca` trust list.
+/// Read the document on `t` with `access`, checking it against the `csca` trust list. The
+/// read stops with [`Error::DeadlinePassed`] at the first APDU after `deadline`; a file
+/// declaring more than its cap ([`File::max_len`]) stops it with [`Error::FileTooLarge`].
 pub fn read(
     t: &mut dyn Transport,
     access: &Access,
     csca: &[Vec<u8>],
     random: &mut dyn FnMut(&mut [u8]),
+    deadline: &Deadline,
 ) -> Result<DocumentRead, Error> {
     let whole = Stopwatch::start();
-    let mut ch = Channel::new(t);
+    let mut ch = Channel::with_deadline(t, deadline.clone());
     let watch = Stopwatch::start();
     let protocol = open(&mut ch, access, random)?;
     let access_ms = watch.ms();

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use examgate::card::emrtd::{self, Access};
 use examgate::card::mrz::AccessKey;
 use examgate::card::pcsc_reader::{Event, Readers};
-use examgate::card::Transport;
+use examgate::card::{Deadline, Transport};
 use examgate::platform::keystore::hex;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -155,9 +155,9 @@ fn read(
     let reader = wait_for_card(&mut readers, wanted, timeout)?;
     let mut card = readers.connect(&reader)?;
     let atr = card.atr();
-    let uid = emrtd::uid(&mut card);
+    let uid = emrtd::uid(&mut card, &Deadline::never());
     let uid_hex = uid.as_deref().map(hex);
-    if !emrtd::is_emrtd(&mut card)? {
+    if !emrtd::is_emrtd(&mut card, &Deadline::never())? {
         return Ok(json!({
             "reader": reader, "atr": hex(&atr), "card": "uid", "uid": uid_hex,
         }));
@@ -168,6 +168,8 @@ fn read(
         access,
         csca,
         &mut examgate::platform::random::fill,
+        // The operator runs this by hand and can stop it; the door always has a deadline.
+        &Deadline::never(),
     )?;
     if let Some(path) = portrait_out {
         std::fs::write(path, &doc.portrait.image)

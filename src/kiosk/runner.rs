@@ -16,6 +16,7 @@ use super::door::{Door, Effect, Hint, Input, Phase};
 use super::roster::Roster;
 use super::tally::Tally;
 use crate::card::pa::PaResult;
+use crate::card::Deadline;
 use crate::decision::{
     self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth, ReadBy,
     TicketNumber,
@@ -524,7 +525,10 @@ impl<'a> Runner<'a> {
             Effect::ReadDocument { ticket, slot } => {
                 let watch = Stopwatch::start();
                 let access = ticket.as_ref().and_then(|t| self.roster.access(t));
-                let read = self.reader.read(slot, access.as_ref());
+                // The roster's read deadline bounds the read itself, not only the screen: a
+                // card that stalls or never stops sending ends the read as a failure.
+                let deadline = Deadline::after_ms(self.roster.read_deadline_ms());
+                let read = self.reader.read(slot, access.as_ref(), &deadline);
                 self.attempt().times.card_ms = watch.ms();
                 match read {
                     Ok(doc) => {

@@ -61,6 +61,20 @@ pub struct PaReport {
     pub result: PaResult,
 }
 
+impl PaReport {
+    /// Whether data group `dg` is authenticated: its hash matched a SOD whose content digest
+    /// and signature verified, by a DS certificate that chains to a CSCA of the trust list.
+    /// Only then may its content be handed to a decoder (issue 12: the portrait is decoded
+    /// after authentication, never before).
+    pub fn authenticates(&self, dg: u8) -> bool {
+        let name = File::Dg(dg).name();
+        self.content_digest
+            && self.sod_signature
+            && self.ds_by_csca
+            && self.dg_hashes.iter().any(|(n, ok)| *n == name && *ok)
+    }
+}
+
 /// Verify an ECDSA signature (DER) over `prehash` with a SEC1 public key on the curve the
 /// SPKI names.
 fn ecdsa_verify(

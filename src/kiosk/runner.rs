@@ -15,6 +15,7 @@ use super::devices::{Document, DocumentReader, FrameSource};
 use super::door::{Door, Effect, Hint, Input, Phase};
 use super::roster::Roster;
 use super::tally::Tally;
+use crate::card::emrtd::DocumentRead;
 use crate::card::pa::PaResult;
 use crate::card::Deadline;
 use crate::decision::{
@@ -422,7 +423,9 @@ impl<'a> Runner<'a> {
     }
 
     /// What a read document is to the door: the roster entry it leads to, the evidence, and
-    /// its portrait to score against (decoded and embedded here, as part of the attempt).
+    /// its portrait to score against (decoded and embedded here, as part of the attempt). A
+    /// chip's portrait is decoded only when passive authentication vouches for DG2; without
+    /// it the decision has no portrait score (and refers on the failed authentication).
     fn document(
         &mut self,
         ticket: Option<&TicketNumber>,
@@ -443,7 +446,7 @@ impl<'a> Runner<'a> {
                     passive_auth,
                 };
                 let found = self.roster.by_document(&d.dg1.document_number).cloned();
-                (found, evidence, Some(d.portrait.image))
+                (found, evidence, authenticated_portrait(&d))
             }
             Document::ResidentId(card) => {
                 let found = self.roster.by_document(&card.id_number).cloned();
@@ -467,7 +470,7 @@ impl<'a> Runner<'a> {
             }
         };
         let portrait = photo
-            .and_then(|bytes| crate::imaging::decode(&bytes).ok())
+            .and_then(|bytes| crate::imaging::decode_portrait(&bytes).ok())
             .map(|image| Portrait {
                 embedding: self
                     .engine
@@ -633,6 +636,15 @@ impl Runner<'_> {
     }
 }
 
+/// The chip portrait's bytes, only when DG2 is authenticated (its hash verified against a SOD
+/// whose signature and DS → CSCA chain verified): chip bytes reach an image decoder only
+/// after that (issue 12).
+fn authenticated_portrait(d: &DocumentRead) -> Option<Vec<u8>> {
+    d.passive_authentication
+        .authenticates(2)
+        .then(|| d.portrait.image.clone())
+}
+
 /// The document as the log records it: how it was read, never its number or name.
 fn logged(d: &DocumentEvidence) -> DocumentLogged {
     match d {
@@ -649,5 +661,74 @@ fn logged(d: &DocumentEvidence) -> DocumentLogged {
             matches_roster: *matches_roster,
         },
         DocumentEvidence::Unreadable { why } => DocumentLogged::Unreadable { why: why.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::emrtd::{self, Access};
+    use crate::card::emulated::{Document as Chip, EmulatedPassport};
+    use crate::card::lds::File;
+    use crate::card::mrz::AccessKey;
+
+    const SPECIMEN: &str =
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
+    const FACE: &[u8] = include_bytes!("../../tests/fixtures/emrtd/face.jpg");
+
+    fn chip() -> EmulatedPassport {
+        let mut n = 0u8;
+        EmulatedPassport::new(
+            Chip {
+                mrz: SPECIMEN.into(),
+                portrait: FACE.to_vec(),
+                pace: None,
+                can: None,
+                pace_only: false,
+                uid: vec![8, 1, 2, 3],
+            },
+            Box::new(move |b: &mut [u8]| {
+                for x in b {
+                    n = n.wrapping_mul(13).wrapping_add(7);
+                    *x = n;
+                }
+            }),
+        )
+        .expect("emulated passport")
+    }
+
+    fn read(chip: &mut EmulatedPassport, csca: &[Vec<u8>]) -> DocumentRead {
+        let access = Access::Mrz(AccessKey::from_mrz(SPECIMEN).expect("specimen"));
+        emrtd::read(
+            chip,
+            &access,
+            csca,
+            &mut |b: &mut [u8]| b.fill(0x42),
+            &crate::card::Deadline::never(),
+        )
+        .expect("read")
+    }
+
+    #[test]
+    fn r12_the_portrait_is_decoded_only_after_passive_authentication() {
+        let mut genuine = chip();
+        let csca = vec![genuine.csca()];
+        let d = read(&mut genuine, &csca);
+        assert_eq!(authenticated_portrait(&d).as_deref(), Some(FACE));
+        // Another trust list: the DS does not chain, no portrait.
+        let d = read(&mut genuine, &[]);
+        assert!(!d.passive_authentication.authenticates(2));
+        assert_eq!(authenticated_portrait(&d), None);
+        // DG2 changed after signing: its hash fails, no portrait (DG1 still authenticates).
+        let mut tampered = chip();
+        let csca = vec![tampered.csca()];
+        let mut dg2 = crate::card::files::build_dg2(FACE, 0, 240, 320);
+        let n = dg2.len() - 3;
+        dg2[n] ^= 1;
+        tampered.replace_file(File::Dg(2), dg2);
+        let d = read(&mut tampered, &csca);
+        assert!(d.passive_authentication.authenticates(1));
+        assert!(!d.passive_authentication.authenticates(2));
+        assert_eq!(authenticated_portrait(&d), None);
     }
 }

@@ -11,6 +11,7 @@ pub mod bac;
 pub mod bridge;
 pub mod crypto;
 pub mod deadline;
+pub mod ecparams;
 pub mod emrtd;
 pub mod emulated;
 pub mod files;

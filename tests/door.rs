@@ -34,11 +34,12 @@ impl DocumentReader for Chip {
         _: Slot,
         access: Option<&Access>,
         deadline: &Deadline,
+        at_utc_ms: i64,
     ) -> Result<devices::Document, ReadError> {
         self.0.reset(); // a fresh tap
         let csca = vec![self.0.csca()];
         let mut random = |b: &mut [u8]| b.fill(0x5A);
-        devices::read_contactless(&mut self.0, access, &csca, &mut random, deadline)
+        devices::read_contactless(&mut self.0, access, &csca, at_utc_ms, &mut random, deadline)
     }
 }
 

@@ -63,8 +63,9 @@ pub struct DocumentRead {
     pub access: Protocol,
     /// EF.COM.
     pub com: Com,
-    /// DG1.
-    pub dg1: Mrz,
+    /// DG1's MRZ, or why it could not be parsed (a non-ASCII or malformed MRZ is reported
+    /// beside the passive-authentication result, which says whether DG1 is the one signed).
+    pub dg1: Result<Mrz, String>,
     /// DG2's portrait.
     #[serde(skip)]
     pub portrait: Portrait,
@@ -148,13 +149,15 @@ fn open(
     Ok(Protocol::Bac)
 }
 
-/// Read the document on `t` with `access`, checking it against the `csca` trust list. The
-/// read stops with [`Error::DeadlinePassed`] at the first APDU after `deadline`; a file
+/// Read the document on `t` with `access`, checking it against the `csca` trust list with
+/// certificates valid at `at_utc_ms` (the time of the read). EF.COM, DG1, DG2 and EF.SOD
+/// are read, and DG14 and DG15 when EF.COM lists them; all are hashed. The read stops with [`Error::DeadlinePassed`] at the first APDU after `deadline`; a file
 /// declaring more than its cap ([`File::max_len`]) stops it with [`Error::FileTooLarge`].
 pub fn read(
     t: &mut dyn Transport,
     access: &Access,
     csca: &[Vec<u8>],
+    at_utc_ms: i64,
     random: &mut dyn FnMut(&mut [u8]),
     deadline: &Deadline,
 ) -> Result<DocumentRead, Error> {
@@ -182,18 +185,36 @@ pub fn read(
     let com_bytes = read(&mut ch, File::Com)?.ok_or_else(|| missing(File::Com))?;
     let dg1_bytes = read(&mut ch, File::Dg(1))?.ok_or_else(|| missing(File::Dg(1)))?;
     let dg2_bytes = read(&mut ch, File::Dg(2))?.ok_or_else(|| missing(File::Dg(2)))?;
-    let sod_bytes = read(&mut ch, File::Sod)?;
     let com = files::parse_com(&com_bytes)?;
-    let dg1 = files::parse_dg1(&dg1_bytes)?;
-    let portrait = files::parse_dg2(&dg2_bytes)?;
+    let sod_bytes = read(&mut ch, File::Sod)?;
     let parsed_sod = sod_bytes
         .as_deref()
         .ok_or_else(|| "EF.SOD is missing".to_string())
         .and_then(|b| sod::parse(b).map_err(|e| e.to_string()));
+    // DG14 (chip authentication keys) and DG15 (active authentication key) are not used
+    // here, but when present they are signed like the others: a changed one is tampering.
+    // Listed in EF.COM or hashed in EF.SOD (EF.COM is not signed: dropping a group from it
+    // must not drop it from the check).
+    let mut extra = Vec::new();
+    for dg in [14, 15] {
+        let in_sod = parsed_sod
+            .as_ref()
+            .is_ok_and(|s| s.hashes.iter().any(|(n, _)| *n == dg));
+        if com.files.contains(&File::Dg(dg)) || in_sod {
+            if let Some(bytes) = read(&mut ch, File::Dg(dg))? {
+                extra.push((File::Dg(dg), bytes));
+            }
+        }
+    }
+    let dg1 = files::parse_dg1(&dg1_bytes).map_err(|e| e.to_string());
+    let portrait = files::parse_dg2(&dg2_bytes)?;
+    let mut hashed: Vec<(File, &[u8])> = vec![(File::Dg(1), &dg1_bytes), (File::Dg(2), &dg2_bytes)];
+    hashed.extend(extra.iter().map(|(f, b)| (*f, b.as_slice())));
     let passive_authentication = pa::verify(
         parsed_sod.as_ref().map_err(Clone::clone),
-        &[(File::Dg(1), &dg1_bytes), (File::Dg(2), &dg2_bytes)],
+        &hashed,
         csca,
+        at_utc_ms,
     );
     Ok(DocumentRead {
         access: protocol,

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use examgate::face::models::Net;
 use examgate::face::{align, FaceEngine, ModelKind, PreluKernel};
-use examgate::platform::clock::Stopwatch;
+use examgate::platform::clock::{Clock, Stopwatch, SystemClock};
 use image::RgbImage;
 
 /// What to benchmark.
@@ -696,6 +696,7 @@ fn hostile_cards(args: &CardBench) -> anyhow::Result<()> {
             &mut card,
             &access,
             &csca,
+            SystemClock.now_utc_ms(),
             &mut examgate::platform::random::fill,
             &Deadline::after(deadline),
         );
@@ -741,6 +742,7 @@ fn card(args: CardBench) -> anyhow::Result<ExitCode> {
             &mut card,
             &access,
             &csca,
+            SystemClock.now_utc_ms(),
             &mut examgate::platform::random::fill,
             &examgate::card::Deadline::never(),
         )?;

@@ -10,6 +10,7 @@ use examgate::card::emrtd::{self, Access};
 use examgate::card::mrz::AccessKey;
 use examgate::card::pcsc_reader::{Event, Readers};
 use examgate::card::{Deadline, Transport};
+use examgate::platform::clock::Clock;
 use examgate::platform::keystore::hex;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -167,6 +168,7 @@ fn read(
         &mut card,
         access,
         csca,
+        examgate::platform::clock::SystemClock.now_utc_ms(),
         &mut examgate::platform::random::fill,
         // The operator runs this by hand and can stop it; the door always has a deadline.
         &Deadline::never(),

@@ -437,16 +437,26 @@ impl<'a> Runner<'a> {
                     PaResult::Valid => PassiveAuth::Valid,
                     other => PassiveAuth::Failed(format!("{other:?}")),
                 };
-                let evidence = DocumentEvidence::Read {
-                    number: d.dg1.document_number.clone(),
-                    name: format!("{} {}", d.dg1.surname, d.dg1.given_names)
-                        .trim()
-                        .to_string(),
-                    read_by: ReadBy::Chip,
-                    passive_auth,
-                };
-                let found = self.roster.by_document(&d.dg1.document_number).cloned();
-                (found, evidence, authenticated_portrait(&d))
+                match &d.dg1 {
+                    Ok(dg1) => {
+                        let evidence = DocumentEvidence::Read {
+                            number: dg1.document_number.clone(),
+                            name: format!("{} {}", dg1.surname, dg1.given_names)
+                                .trim()
+                                .to_string(),
+                            read_by: ReadBy::Chip,
+                            passive_auth,
+                        };
+                        let found = self.roster.by_document(&dg1.document_number).cloned();
+                        (found, evidence, authenticated_portrait(&d))
+                    }
+                    // A DG1 that does not parse (a non-ASCII MRZ): the chip was read, and
+                    // the passive-authentication result says whether it was tampered with.
+                    Err(why) => {
+                        let why = format!("DG1: {why}; passive authentication: {passive_auth:?}");
+                        (None, DocumentEvidence::Unreadable { why }, None)
+                    }
+                }
             }
             Document::ResidentId(card) => {
                 let found = self.roster.by_document(&card.id_number).cloned();
@@ -531,7 +541,8 @@ impl<'a> Runner<'a> {
                 // The roster's read deadline bounds the read itself, not only the screen: a
                 // card that stalls or never stops sending ends the read as a failure.
                 let deadline = Deadline::after_ms(self.roster.read_deadline_ms());
-                let read = self.reader.read(slot, access.as_ref(), &deadline);
+                let now = self.clock.now_utc_ms();
+                let read = self.reader.read(slot, access.as_ref(), &deadline, now);
                 self.attempt().times.card_ms = watch.ms();
                 match read {
                     Ok(doc) => {
@@ -703,6 +714,8 @@ mod tests {
             chip,
             &access,
             csca,
+            // 2026-06-01T00:00:00Z: within the emulated PKI's validity (2025–2045).
+            1_780_272_000_000,
             &mut |b: &mut [u8]| b.fill(0x42),
             &crate::card::Deadline::never(),
         )

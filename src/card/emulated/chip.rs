@@ -499,6 +499,8 @@ mod tests {
     const SPECIMEN: &str =
         "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
     const FACE: &[u8] = include_bytes!("../../../tests/fixtures/emrtd/face.jpg");
+    /// 2026-06-01T00:00:00Z: within the emulated PKI's validity (2025–2045).
+    const READ_AT: i64 = 1_780_272_000_000;
 
     /// Deterministic bytes for tests (SplitMix64).
     fn counter(seed: u64) -> impl FnMut(&mut [u8]) + Send {
@@ -541,6 +543,7 @@ mod tests {
             &mut chip,
             &mrz(),
             &csca,
+            READ_AT,
             &mut counter(9),
             &Deadline::never(),
         )
@@ -578,6 +581,7 @@ mod tests {
                     &mut chip,
                     &access,
                     &csca,
+                    READ_AT,
                     &mut counter(5),
                     &Deadline::never(),
                 )
@@ -597,6 +601,7 @@ mod tests {
                 &mut chip,
                 &Access::Can(Zeroizing::new("654321".into())),
                 &csca,
+                READ_AT,
                 &mut counter(5),
                 &Deadline::never(),
             );
@@ -612,8 +617,15 @@ mod tests {
         let mut chip = passport(None, false, FACE);
         let wrong =
             Access::Mrz(AccessKey::from_fields("L898902C", "690806", "940624").expect("fields"));
-        let err = emrtd::read(&mut chip, &wrong, &[], &mut counter(2), &Deadline::never())
-            .expect_err("wrong key");
+        let err = emrtd::read(
+            &mut chip,
+            &wrong,
+            &[],
+            READ_AT,
+            &mut counter(2),
+            &Deadline::never(),
+        )
+        .expect_err("wrong key");
         assert!(
             matches!(err, Error::AccessDenied { protocol: "BAC" }),
             "{err:?}"
@@ -648,6 +660,7 @@ mod tests {
             &mut chip,
             &mrz(),
             &csca,
+            READ_AT,
             &mut counter(3),
             &Deadline::never(),
         )
@@ -671,8 +684,15 @@ mod tests {
         let deadline = Deadline::from_fn(Duration::from_millis(1), move || {
             seen.load(Ordering::SeqCst) >= 12
         });
-        let err = emrtd::read(&mut slow, &mrz(), &csca, &mut counter(4), &deadline)
-            .expect_err("the deadline passed");
+        let err = emrtd::read(
+            &mut slow,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &deadline,
+        )
+        .expect_err("the deadline passed");
         assert!(
             matches!(err, Error::DeadlinePassed { limit_ms: 1, .. }),
             "{err:?}"
@@ -702,6 +722,7 @@ mod tests {
             &mut slow,
             &mrz(),
             &csca,
+            READ_AT,
             &mut counter(4),
             &Deadline::never(),
         )
@@ -723,8 +744,15 @@ mod tests {
         // An EF.COM over 1 KiB is refused the same way.
         let mut chip = passport(None, false, FACE);
         chip.replace_file(File::Com, tlv::encode(0x60, &[0u8; 1100]));
-        let err = emrtd::read(&mut chip, &mrz(), &[], &mut counter(4), &Deadline::never())
-            .expect_err("refused");
+        let err = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &[],
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect_err("refused");
         assert!(
             matches!(&err, Error::FileTooLarge { file, limit: 1024, .. } if file == "EF.COM"),
             "{err:?}"
@@ -748,6 +776,7 @@ mod tests {
             &mut slow,
             &mrz(),
             &csca,
+            READ_AT,
             &mut counter(4),
             &Deadline::after(limit),
         )
@@ -759,5 +788,66 @@ mod tests {
             held <= limit + delay + Duration::from_millis(150),
             "held the door {held:?} for a {limit:?} deadline"
         );
+    }
+
+    #[test]
+    fn r12_a_non_ascii_dg1_is_a_parse_failure_beside_a_complete_pa_result() {
+        let mut chip = passport(None, false, FACE);
+        let csca = vec![chip.csca()];
+        // The specimen MRZ with one byte turned into invalid UTF-8 (0xC3 0x28).
+        let mut line = SPECIMEN.as_bytes().to_vec();
+        line[5] = 0xC3;
+        line[6] = 0x28;
+        chip.replace_file(File::Dg(1), tlv::encode(0x61, &tlv::encode(0x5F1F, &line)));
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect("the read completes");
+        let why = doc.dg1.as_ref().expect_err("DG1 does not parse");
+        assert!(why.contains("ASCII"), "{why}");
+        let pa = &doc.passive_authentication;
+        assert_eq!(pa.result, PaResult::HashMismatch { dg: 1 });
+        assert_eq!(
+            pa.dg_hashes,
+            vec![("DG1".into(), false), ("DG2".into(), true)]
+        );
+        assert!(pa.sod_signature && pa.ds_by_csca && pa.certificates_valid);
+    }
+
+    #[test]
+    fn r12_dg15_listed_in_ef_com_is_read_and_checked() {
+        let mut chip = passport(None, false, FACE);
+        let csca = vec![chip.csca()];
+        // EF.COM listing DG1, DG2 and DG15 (tag 6F); DG15 holds a key the SOD never hashed.
+        let mut com = tlv::encode(0x5F01, b"0107");
+        com.extend(tlv::encode(0x5F36, b"040000"));
+        com.extend(tlv::encode(0x5C, &[0x61, 0x75, 0x6F]));
+        chip.replace_file(File::Com, tlv::encode(0x60, &com));
+        chip.replace_file(File::Dg(15), tlv::encode(0x6F, &[0x30, 0x00]));
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect("read");
+        assert!(
+            doc.files.iter().any(|f| f.file == "DG15"),
+            "{:?}",
+            doc.files
+        );
+        assert_eq!(
+            doc.passive_authentication.result,
+            PaResult::MissingHash { dg: 15 }
+        );
+        // DG1 and DG2 still authenticate on their own.
+        assert!(doc.passive_authentication.authenticates(2));
     }
 }

@@ -46,6 +46,7 @@ impl DocumentReader for EmulatedReader {
         slot: Slot,
         access: Option<&Access>,
         deadline: &Deadline,
+        at_utc_ms: i64,
     ) -> Result<Document, ReadError> {
         if slot == Slot::ResidentId {
             return self.bridge.take();
@@ -66,7 +67,7 @@ impl DocumentReader for EmulatedReader {
                 *x = (i as u8).wrapping_mul(31).wrapping_add(7);
             }
         };
-        super::read_contactless(chip, access, &self.csca, &mut random, deadline)
+        super::read_contactless(chip, access, &self.csca, at_utc_ms, &mut random, deadline)
     }
 }
 

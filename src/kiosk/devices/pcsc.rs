@@ -57,6 +57,7 @@ impl DocumentReader for PcscDocuments {
         slot: Slot,
         access: Option<&Access>,
         deadline: &Deadline,
+        at_utc_ms: i64,
     ) -> Result<Document, ReadError> {
         if slot == Slot::ResidentId {
             return match &self.bridge {
@@ -79,6 +80,7 @@ impl DocumentReader for PcscDocuments {
                         &mut card,
                         access,
                         &self.csca,
+                        at_utc_ms,
                         &mut crate::platform::random::fill,
                         deadline,
                     );

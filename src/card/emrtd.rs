@@ -65,6 +65,8 @@ pub struct DocumentRead {
     pub com: Com,
     /// DG1's MRZ, or why it could not be parsed (a non-ASCII or malformed MRZ is reported
     /// beside the passive-authentication result, which says whether DG1 is the one signed).
+    /// Serialized as the MRZ, or as `{"error": why}`.
+    #[serde(serialize_with = "mrz_or_error")]
     pub dg1: Result<Mrz, String>,
     /// DG2's portrait.
     #[serde(skip)]
@@ -79,6 +81,14 @@ pub struct DocumentRead {
     pub total_ms: f64,
     /// APDUs in all.
     pub apdus: u32,
+}
+
+fn mrz_or_error<S: serde::Serializer>(dg1: &Result<Mrz, String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match dg1 {
+        Ok(mrz) => mrz.serialize(s),
+        Err(why) => std::collections::BTreeMap::from([("error", why)]).serialize(s),
+    }
 }
 
 /// The card's UID (`FF CA 00 00 00`, PC/SC part 3), if the reader reports one before

@@ -184,7 +184,12 @@ fn read(
         "uid": uid_hex,
         "access": doc.access,
         "com": doc.com,
-        "dg1": doc.dg1,
+        // The MRZ, or why DG1 did not parse (beside the PA result that says whether it
+        // was the signed one).
+        "dg1": match &doc.dg1 {
+            Ok(mrz) => json!(mrz),
+            Err(why) => json!({ "error": why }),
+        },
         "portrait": {
             "format": doc.portrait.format,
             "width": doc.portrait.width,

@@ -10,6 +10,12 @@ use std::time::Duration;
 use super::Error;
 use crate::platform::clock::Stopwatch;
 
+/// What a read budget keeps back for the APDU under way when the budget ends: the deadline
+/// is checked between APDUs, so the last one may still be answering. Contactless chips
+/// answer an APDU in well under this (`card-testing.md`: 10–100× the virtual card's
+/// 0.1–1 ms, plus waiting-time extensions); a slower answer overruns by its excess.
+pub const APDU_ALLOWANCE: Duration = Duration::from_secs(1);
+
 /// When a card read must stop. Cheap to clone; a clone shares the same start.
 #[derive(Clone)]
 pub struct Deadline {
@@ -59,6 +65,15 @@ impl Deadline {
     /// `ms` milliseconds from now (a negative budget has already passed).
     pub fn after_ms(ms: i64) -> Deadline {
         Deadline::after(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+    }
+
+    /// The deadline for a read that must be over `ms` milliseconds from now: the budget
+    /// less [`APDU_ALLOWANCE`] (at least 0), so the read, the last APDU included, ends in
+    /// time when that APDU answers within the allowance. The door uses this for its read
+    /// deadline.
+    pub fn ending_by_ms(ms: i64) -> Deadline {
+        let total = Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+        Deadline::after(total.saturating_sub(APDU_ALLOWANCE))
     }
 
     /// A deadline that has passed when `expired` says so; `limit` is what errors report.
@@ -115,5 +130,12 @@ mod tests {
             })
         ));
         assert!(!Deadline::after(Duration::from_secs(3600)).expired());
+    }
+
+    #[test]
+    fn a_door_budget_keeps_one_apdu_back() {
+        assert_eq!(Deadline::ending_by_ms(15_000).limit_ms(), 14_000);
+        assert_eq!(Deadline::ending_by_ms(500).limit_ms(), 0);
+        assert!(Deadline::ending_by_ms(500).expired());
     }
 }

@@ -539,8 +539,9 @@ impl<'a> Runner<'a> {
                 let watch = Stopwatch::start();
                 let access = ticket.as_ref().and_then(|t| self.roster.access(t));
                 // The roster's read deadline bounds the read itself, not only the screen: a
-                // card that stalls or never stops sending ends the read as a failure.
-                let deadline = Deadline::after_ms(self.roster.read_deadline_ms());
+                // card that stalls or never stops sending ends the read as a failure, the
+                // APDU under way included.
+                let deadline = Deadline::ending_by_ms(self.roster.read_deadline_ms());
                 let now = self.clock.now_utc_ms();
                 let read = self.reader.read(slot, access.as_ref(), &deadline, now);
                 self.attempt().times.card_ms = watch.ms();

@@ -9,7 +9,10 @@
 mod decode;
 mod resample;
 
-pub use decode::{decode, decode_portrait, sniff_format, ImageFormat};
+pub use decode::{
+    decode, decode_portrait, sniff_format, ImageFormat, MAX_JPEG2000_COMPONENTS, MAX_PIXELS,
+    MAX_PORTRAIT_BYTES, MAX_PORTRAIT_PIXELS,
+};
 pub use resample::{
     camera_frame, crop_padded, resize_area, resize_bilinear, warp_affine, FloatImage, GreyImage,
 };

@@ -9,7 +9,10 @@
 mod decode;
 mod resample;
 
-pub use decode::{decode, sniff_format, ImageFormat};
+pub use decode::{
+    decode, decode_portrait, sniff_format, ImageFormat, MAX_JPEG2000_COMPONENTS, MAX_PIXELS,
+    MAX_PORTRAIT_BYTES, MAX_PORTRAIT_PIXELS,
+};
 pub use resample::{
     camera_frame, crop_padded, resize_area, resize_bilinear, warp_affine, FloatImage, GreyImage,
 };
@@ -40,6 +43,22 @@ pub enum Error {
         height: u32,
         /// The largest pixel count accepted.
         max_pixels: u64,
+    },
+    /// A JPEG 2000 image declaring more components than we decode.
+    #[error("JPEG 2000 image with {components} components (at most {max} are decoded)")]
+    TooManyComponents {
+        /// Components its SIZ marker declares.
+        components: u16,
+        /// The limit.
+        max: u16,
+    },
+    /// Encoded image bytes over the limit for its use (a document portrait).
+    #[error("image of {bytes} bytes is over the {max}-byte limit")]
+    TooManyBytes {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
     },
     /// A JPEG 2000 colour space we cannot turn into RGB.
     #[error("JPEG 2000 colour space with {channels} channels is not supported")]

@@ -20,7 +20,7 @@ use examgate::card::mrz::AccessKey;
 use examgate::card::pa::PaResult;
 use examgate::card::pace::Curve;
 use examgate::card::pcsc_reader::Readers;
-use examgate::card::{Error, Transport, TransportError};
+use examgate::card::{Deadline, Error, Transport, TransportError};
 use zeroize::Zeroizing;
 
 const SLOT0: &str = "Virtual PCD 00 00";
@@ -52,7 +52,14 @@ fn random(buf: &mut [u8]) {
 fn read(reader: &str, access: &Access) -> Result<emrtd::DocumentRead, Error> {
     let readers = Readers::establish().expect("pcscd runs");
     let mut card = readers.connect(reader).expect("a card in the slot");
-    emrtd::read(&mut card, access, &csca(), &mut random)
+    emrtd::read(
+        &mut card,
+        access,
+        &csca(),
+        now(),
+        &mut random,
+        &Deadline::never(),
+    )
 }
 
 fn specimen() -> Access {
@@ -69,7 +76,10 @@ fn bac_read_of_a_real_face_gives_the_portrait_byte_for_byte() {
     insert(0, &["--photo", photo.to_str().expect("utf-8 path")]);
     let doc = read(SLOT0, &specimen()).expect("BAC read");
     assert_eq!(doc.access, Protocol::Bac);
-    assert_eq!(doc.dg1.document_number, "L898902C");
+    assert_eq!(
+        doc.dg1.as_ref().expect("DG1 parses").document_number,
+        "L898902C"
+    );
     assert_eq!(
         doc.portrait.image,
         std::fs::read(&photo).expect("photo"),
@@ -145,12 +155,16 @@ fn a_td1_id_card_reads_with_its_own_mrz() {
     let doc = read(SLOT0, &Access::Mrz(AccessKey::from_mrz(td1).expect("TD1"))).expect("TD1 read");
     assert_eq!(
         (
-            doc.dg1.document_code.as_str(),
-            doc.dg1.document_number.as_str()
+            doc.dg1.as_ref().expect("DG1 parses").document_code.as_str(),
+            doc.dg1
+                .as_ref()
+                .expect("DG1 parses")
+                .document_number
+                .as_str()
         ),
         ("I", "D23145890")
     );
-    assert!(doc.dg1.check_digits_valid);
+    assert!(doc.dg1.as_ref().expect("DG1 parses").check_digits_valid);
 }
 
 #[test]
@@ -185,10 +199,10 @@ fn a_uid_only_card_gives_its_uid_and_is_no_emrtd() {
     let readers = Readers::establish().expect("pcscd");
     let mut card = readers.connect(SLOT1).expect("card");
     assert_eq!(
-        emrtd::uid(&mut card),
+        emrtd::uid(&mut card, &Deadline::never()),
         Some(vec![0x04, 0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6])
     );
-    assert!(!emrtd::is_emrtd(&mut card).expect("identifies"));
+    assert!(!emrtd::is_emrtd(&mut card, &Deadline::never()).expect("identifies"));
 }
 
 /// A large portrait: a dev face scaled up and saved at high quality (over 32767 bytes, so
@@ -264,8 +278,15 @@ fn reads_above_32767_and_a_card_pulled_mid_dg2_then_the_next_card_reads() {
         after: 40,
     };
     let started = examgate::platform::clock::Stopwatch::start();
-    let err =
-        emrtd::read(&mut puller, &specimen(), &csca(), &mut random).expect_err("the card left");
+    let err = emrtd::read(
+        &mut puller,
+        &specimen(),
+        &csca(),
+        now(),
+        &mut random,
+        &Deadline::never(),
+    )
+    .expect_err("the card left");
     assert!(
         matches!(
             err,
@@ -318,8 +339,14 @@ fn two_readers_read_at_once() {
         let b = s.spawn(|| read(SLOT1, &second));
         (a.join().expect("thread"), b.join().expect("thread"))
     });
-    assert_eq!(a.expect("slot 0").dg1.document_number, "L898902C");
-    assert_eq!(b.expect("slot 1").dg1.document_number, "AB1234567");
+    assert_eq!(
+        a.expect("slot 0").dg1.expect("DG1 parses").document_number,
+        "L898902C"
+    );
+    assert_eq!(
+        b.expect("slot 1").dg1.expect("DG1 parses").document_number,
+        "AB1234567"
+    );
 }
 
 #[test]
@@ -447,15 +474,22 @@ fn events_report_presence_and_removal_waits_cancel_and_a_reset_card_reconnects()
 
     // Another handle that disconnects with a reset: ours sees CardReset, reconnects, reads.
     let mut card = readers.connect(SLOT0).expect("card");
-    assert!(emrtd::uid(&mut card).is_some());
+    assert!(emrtd::uid(&mut card, &Deadline::never()).is_some());
     drop(readers.connect(SLOT0).expect("second handle"));
     let err = card
         .transmit(&[0xFF, 0xCA, 0x00, 0x00, 0x00])
         .expect_err("the card was reset");
     assert_eq!(err, TransportError::CardReset);
     card.reconnect().expect("reconnect");
-    let doc =
-        emrtd::read(&mut card, &specimen(), &csca(), &mut random).expect("reads after reconnect");
+    let doc = emrtd::read(
+        &mut card,
+        &specimen(),
+        &csca(),
+        now(),
+        &mut random,
+        &Deadline::never(),
+    )
+    .expect("reads after reconnect");
     assert_eq!(doc.passive_authentication.result, PaResult::Valid);
 }
 
@@ -479,4 +513,10 @@ fn card_watch_prints_the_present_card() {
         text.contains("present Virtual PCD 00 00 ATR 3b80800101"),
         "{text}"
     );
+}
+
+/// The time of a read: now (the virtual passport's test PKI is made valid from its creation).
+fn now() -> i64 {
+    use examgate::platform::clock::Clock;
+    examgate::platform::clock::SystemClock.now_utc_ms()
 }

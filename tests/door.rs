@@ -14,6 +14,7 @@ use examgate::card::emrtd::Access;
 use examgate::card::emulated::{Document, EmulatedPassport};
 use examgate::card::mrz;
 use examgate::card::pace::{Curve, PaceInfo};
+use examgate::card::Deadline;
 use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumber};
 use examgate::journal::Journal;
 use examgate::kiosk::demo::at;
@@ -28,10 +29,17 @@ use examgate::platform::keystore::{KeyStore, SeedKeyStore};
 struct Chip(EmulatedPassport);
 
 impl DocumentReader for Chip {
-    fn read(&mut self, _: Slot, access: Option<&Access>) -> Result<devices::Document, ReadError> {
+    fn read(
+        &mut self,
+        _: Slot,
+        access: Option<&Access>,
+        deadline: &Deadline,
+        at_utc_ms: i64,
+    ) -> Result<devices::Document, ReadError> {
         self.0.reset(); // a fresh tap
         let csca = vec![self.0.csca()];
-        devices::read_contactless(&mut self.0, access, &csca, &mut |b: &mut [u8]| b.fill(0x5A))
+        let mut random = |b: &mut [u8]| b.fill(0x5A);
+        devices::read_contactless(&mut self.0, access, &csca, at_utc_ms, &mut random, deadline)
     }
 }
 
@@ -805,6 +813,55 @@ mod exam_day {
             last(&s.runner),
             (ticket("2027010002"), Decision::Admit { seat: 2 })
         );
+    }
+
+    /// A reader that notes the deadline and time the door gives each read, then reads its
+    /// chip as a card that has used the whole budget would end: with the deadline passed.
+    struct Stalled {
+        chip: Chip,
+        seen: Vec<(u64, i64)>,
+    }
+
+    impl DocumentReader for Stalled {
+        fn read(
+            &mut self,
+            slot: Slot,
+            access: Option<&Access>,
+            deadline: &Deadline,
+            at_utc_ms: i64,
+        ) -> Result<devices::Document, ReadError> {
+            self.seen.push((deadline.limit_ms(), at_utc_ms));
+            self.chip
+                .read(slot, access, &Deadline::after_ms(0), at_utc_ms)
+        }
+    }
+
+    #[test]
+    fn r12_the_door_gives_the_read_its_deadline_and_a_stalled_card_is_referred() {
+        let k = Kiosk::new("r12-deadline", "obama.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = Stalled {
+            chip: Chip(obama_passport("123456")),
+            seen: Vec::new(),
+        };
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        s.handle(Command::CardPresent).expect("tap");
+        s.handle(Command::CardPresent).expect("tap again");
+        let (t, d) = last(&s.runner);
+        assert_eq!(t, ticket("2027010001"));
+        assert!(
+            matches!(&d, Decision::Refer { reasons } if reasons.iter().any(|r| matches!(r, ReferReason::DocumentUnreadable { why } if why.contains("deadline")))),
+            "{d:?}"
+        );
+        drop(s);
+        // The roster's read deadline less the APDU allowance, at the door's clock.
+        let budget = u64::try_from(roster.read_deadline_ms()).expect("positive") - 1_000;
+        assert_eq!(reader.seen, vec![(budget, at(8, 40, 0)); 2]);
     }
 
     #[test]

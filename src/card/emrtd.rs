@@ -12,7 +12,7 @@ use super::mrz::{AccessKey, Mrz};
 use super::pa::{self, PaReport};
 use super::pace::{self, Curve, PaceInfo, Password};
 use super::sod;
-use super::{bac, Channel, Error, Transport};
+use super::{bac, Channel, Deadline, Error, Transport};
 use crate::platform::clock::Stopwatch;
 
 /// What opens the chip.
@@ -63,8 +63,11 @@ pub struct DocumentRead {
     pub access: Protocol,
     /// EF.COM.
     pub com: Com,
-    /// DG1.
-    pub dg1: Mrz,
+    /// DG1's MRZ, or why it could not be parsed (a non-ASCII or malformed MRZ is reported
+    /// beside the passive-authentication result, which says whether DG1 is the one signed).
+    /// Serialized as the MRZ, or as `{"error": why}`.
+    #[serde(serialize_with = "mrz_or_error")]
+    pub dg1: Result<Mrz, String>,
     /// DG2's portrait.
     #[serde(skip)]
     pub portrait: Portrait,
@@ -80,9 +83,24 @@ pub struct DocumentRead {
     pub apdus: u32,
 }
 
-/// The card's UID (`FF CA 00 00 00`, PC/SC part 3), if the reader reports one.
-pub fn uid(t: &mut dyn Transport) -> Option<Vec<u8>> {
-    let r = super::exchange(t, &Command::new(0xFF, 0xCA, 0x00, 0x00).with_le(256)).ok()?;
+fn mrz_or_error<S: serde::Serializer>(dg1: &Result<Mrz, String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match dg1 {
+        Ok(mrz) => mrz.serialize(s),
+        Err(why) => std::collections::BTreeMap::from([("error", why)]).serialize(s),
+    }
+}
+
+/// The card's UID (`FF CA 00 00 00`, PC/SC part 3), if the reader reports one before
+/// `deadline`.
+pub fn uid(t: &mut dyn Transport, deadline: &Deadline) -> Option<Vec<u8>> {
+    // FF CA 00 00 Le=00: GET DATA, the UID (PC/SC part 3 §3.2.2.1.3).
+    let r = super::exchange(
+        t,
+        &Command::new(0xFF, 0xCA, 0x00, 0x00).with_le(256),
+        deadline,
+    )
+    .ok()?;
     (r.status() == Status::Ok && !r.data.is_empty()).then_some(r.data)
 }
 
@@ -98,8 +116,8 @@ fn card_access(ch: &mut Channel<'_>) -> Result<Vec<PaceInfo>, Error> {
 }
 
 /// Whether the card holds an eMRTD application (plain SELECT; works before access control).
-pub fn is_emrtd(t: &mut dyn Transport) -> Result<bool, Error> {
-    let mut ch = Channel::new(t);
+pub fn is_emrtd(t: &mut dyn Transport, deadline: &Deadline) -> Result<bool, Error> {
+    let mut ch = Channel::with_deadline(t, deadline.clone());
     if !card_access(&mut ch)?.is_empty() {
         return Ok(true);
     }
@@ -141,15 +159,20 @@ fn open(
     Ok(Protocol::Bac)
 }
 
-/// Read the document on `t` with `access`, checking it against the `csca` trust list.
+/// Read the document on `t` with `access`, checking it against the `csca` trust list with
+/// certificates valid at `at_utc_ms` (the time of the read). EF.COM, DG1, DG2 and EF.SOD
+/// are read, and DG14 and DG15 when EF.COM lists them; all are hashed. The read stops with [`Error::DeadlinePassed`] at the first APDU after `deadline`; a file
+/// declaring more than its cap ([`File::max_len`]) stops it with [`Error::FileTooLarge`].
 pub fn read(
     t: &mut dyn Transport,
     access: &Access,
     csca: &[Vec<u8>],
+    at_utc_ms: i64,
     random: &mut dyn FnMut(&mut [u8]),
+    deadline: &Deadline,
 ) -> Result<DocumentRead, Error> {
     let whole = Stopwatch::start();
-    let mut ch = Channel::new(t);
+    let mut ch = Channel::with_deadline(t, deadline.clone());
     let watch = Stopwatch::start();
     let protocol = open(&mut ch, access, random)?;
     let access_ms = watch.ms();
@@ -172,18 +195,36 @@ pub fn read(
     let com_bytes = read(&mut ch, File::Com)?.ok_or_else(|| missing(File::Com))?;
     let dg1_bytes = read(&mut ch, File::Dg(1))?.ok_or_else(|| missing(File::Dg(1)))?;
     let dg2_bytes = read(&mut ch, File::Dg(2))?.ok_or_else(|| missing(File::Dg(2)))?;
-    let sod_bytes = read(&mut ch, File::Sod)?;
     let com = files::parse_com(&com_bytes)?;
-    let dg1 = files::parse_dg1(&dg1_bytes)?;
-    let portrait = files::parse_dg2(&dg2_bytes)?;
+    let sod_bytes = read(&mut ch, File::Sod)?;
     let parsed_sod = sod_bytes
         .as_deref()
         .ok_or_else(|| "EF.SOD is missing".to_string())
         .and_then(|b| sod::parse(b).map_err(|e| e.to_string()));
+    // DG14 (chip authentication keys) and DG15 (active authentication key) are not used
+    // here, but when present they are signed like the others: a changed one is tampering.
+    // Listed in EF.COM or hashed in EF.SOD (EF.COM is not signed: dropping a group from it
+    // must not drop it from the check).
+    let mut extra = Vec::new();
+    for dg in [14, 15] {
+        let in_sod = parsed_sod
+            .as_ref()
+            .is_ok_and(|s| s.hashes.iter().any(|(n, _)| *n == dg));
+        if com.files.contains(&File::Dg(dg)) || in_sod {
+            if let Some(bytes) = read(&mut ch, File::Dg(dg))? {
+                extra.push((File::Dg(dg), bytes));
+            }
+        }
+    }
+    let dg1 = files::parse_dg1(&dg1_bytes).map_err(|e| e.to_string());
+    let portrait = files::parse_dg2(&dg2_bytes)?;
+    let mut hashed: Vec<(File, &[u8])> = vec![(File::Dg(1), &dg1_bytes), (File::Dg(2), &dg2_bytes)];
+    hashed.extend(extra.iter().map(|(f, b)| (*f, b.as_slice())));
     let passive_authentication = pa::verify(
         parsed_sod.as_ref().map_err(Clone::clone),
-        &[(File::Dg(1), &dg1_bytes), (File::Dg(2), &dg2_bytes)],
+        &hashed,
         csca,
+        at_utc_ms,
     );
     Ok(DocumentRead {
         access: protocol,

@@ -44,6 +44,22 @@ impl File {
         }
     }
 
+    /// The largest this file may be, header included; a file declaring more is refused
+    /// before it is read (issue 12). EF.CardAccess, EF.COM and DG1 hold a few PACEInfos,
+    /// a tag list and an MRZ; DG2 one portrait (ICAO 9303-10 suggests 15–20 KB, real chips
+    /// stay far below 256 KiB); EF.SOD a few hashes and one DS certificate; DG14 and DG15 a
+    /// few public keys. Other groups (fingerprints, irises, extra details) get 64 KiB.
+    pub fn max_len(self) -> usize {
+        const KIB: usize = 1024;
+        match self {
+            File::CardAccess | File::Com | File::Dg(1) => KIB,
+            File::Dg(2) => 256 * KIB,
+            File::Sod => 64 * KIB,
+            File::Dg(14) | File::Dg(15) => 8 * KIB,
+            File::Dg(_) => 64 * KIB,
+        }
+    }
+
     /// The data-group tag EF.COM lists for this file.
     pub fn from_tag(tag: u8) -> Option<File> {
         Some(match tag {
@@ -129,7 +145,8 @@ fn total_length(head: &[u8]) -> Option<usize> {
     tlv::header(head, 0).ok().map(|h| h.total())
 }
 
-/// Read a whole file; `None` when the chip does not have it.
+/// Read a whole file; `None` when the chip does not have it. A file whose header declares
+/// more than [`File::max_len`] is refused after its first chunk, before the rest is read.
 pub fn read_file(ch: &mut Channel<'_>, file: File) -> Result<Option<Vec<u8>>, Error> {
     let max = max_read(ch);
     let Some(mut data) = read_chunk(ch, file, true, 0, max)? else {
@@ -143,6 +160,13 @@ pub fn read_file(ch: &mut Channel<'_>, file: File) -> Result<Option<Vec<u8>>, Er
             data.len()
         ),
     })?;
+    if total > file.max_len() {
+        return Err(Error::FileTooLarge {
+            file: file.name(),
+            declared: total,
+            limit: file.max_len(),
+        });
+    }
     while data.len() < total {
         let offset = data.len();
         // Above 32767 the response carries the data inside DO53 (tag, up to 3 length

@@ -1,15 +1,19 @@
-//! Passive authentication (ICAO 9303-11 §5.1): every data group read hashes to the value in
-//! EF.SOD; the SOD's signed attributes carry the hash of its content; the Document Signer's
-//! signature over them verifies; the DS certificate is signed by a CSCA from the trust list.
-//! Each check is reported; the result is a value, never an error, and a failure never stops
-//! the read.
+//! Passive authentication (ICAO 9303-11 §5.1, certificate profiles of 9303-12 §7): EF.SOD's
+//! content is an LDS security object; every data group read hashes to the value in it; the
+//! signed attributes (hashed as received) carry the hash of the content; the SignerInfo's
+//! `sid` names the Document Signer certificate, whose signature over them verifies; the DS
+//! certificate is signed by a CSCA of the trust list (found by name or by key identifier);
+//! at the time of the read both are within their validity periods, the DS key may sign
+//! (digitalSignature) and the CSCA is a CA that may sign certificates (basicConstraints cA,
+//! keyCertSign). Each check is reported; the result is a value, never an error, and a
+//! failure never stops the read.
 
 use der::{Decode, Encode};
 use signature::hazmat::PrehashVerifier;
 use x509_cert::Certificate;
 
 use super::lds::File;
-use super::sod::{HashAlg, Sod};
+use super::sod::{self, HashAlg, Sod};
 
 /// The outcome.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,6 +47,32 @@ pub enum PaResult {
         /// Why.
         reason: String,
     },
+    /// EF.SOD's eContentType is not the LDS security object.
+    WrongContentType {
+        /// The OID found.
+        oid: String,
+    },
+    /// The SignerInfo's `sid` names no certificate the SOD carries.
+    SignerMismatch,
+    /// A certificate was not yet valid or no longer valid at the time of the read.
+    CertificateNotValid {
+        /// `DS` or `CSCA`.
+        certificate: String,
+        /// Its validity period (UTC, RFC 3339).
+        not_before: String,
+        /// End of the validity period.
+        not_after: String,
+        /// The time of the read.
+        at: String,
+    },
+    /// A certificate lacks a use its role needs (DS: digitalSignature; CSCA: keyCertSign
+    /// and basicConstraints cA).
+    CertificateUsage {
+        /// `DS` or `CSCA`.
+        certificate: String,
+        /// What is missing.
+        missing: String,
+    },
 }
 
 /// Every check, for the report.
@@ -56,9 +86,33 @@ pub struct PaReport {
     pub sod_signature: bool,
     /// The DS certificate chains to a CSCA of the trust list.
     pub ds_by_csca: bool,
+    /// eContentType is id-icao-mrtd-security-ldsSecurityObject.
+    pub content_type: bool,
+    /// The SignerInfo's `sid` names the DS certificate.
+    pub signer_matches: bool,
+    /// DS and CSCA valid at the time of the read, with the key usages and CA constraint
+    /// their roles need.
+    pub certificates_valid: bool,
     /// The first failure, or Valid.
     #[serde(flatten)]
     pub result: PaResult,
+}
+
+impl PaReport {
+    /// Whether data group `dg` is authenticated: its hash matched a SOD whose content digest
+    /// and signature verified, by a DS certificate that chains to a CSCA of the trust list.
+    /// Only then may its content be handed to a decoder (issue 12: the portrait is decoded
+    /// after authentication, never before).
+    pub fn authenticates(&self, dg: u8) -> bool {
+        let name = File::Dg(dg).name();
+        self.content_digest
+            && self.sod_signature
+            && self.ds_by_csca
+            && self.content_type
+            && self.signer_matches
+            && self.certificates_valid
+            && self.dg_hashes.iter().any(|(n, ok)| *n == name && *ok)
+    }
 }
 
 /// Verify an ECDSA signature (DER) over `prehash` with a SEC1 public key on the curve the
@@ -201,13 +255,22 @@ fn verify_with(
             "public key algorithm {key_alg} (ECDSA and RSA keys are verified)"
         ));
     }
-    let curve = spki
+    // The curve is named by OID, or spelled out as explicit ECParameters that must equal
+    // one of the supported curves exactly.
+    let params = spki
         .algorithm
         .parameters
         .as_ref()
-        .and_then(|p| p.decode_as::<der::asn1::ObjectIdentifier>().ok())
-        .map(|o| o.to_string())
-        .ok_or("EC key without a named curve")?;
+        .ok_or("EC key without curve parameters")?;
+    let curve = match params.decode_as::<der::asn1::ObjectIdentifier>() {
+        Ok(oid) => oid.to_string(),
+        Err(_) => params
+            .to_der()
+            .ok()
+            .and_then(|der| super::ecparams::named_curve(&der))
+            .ok_or("EC key with explicit parameters of no supported curve")?
+            .to_string(),
+    };
     let hash = HashAlg::from_ecdsa_oid(sig_oid)
         .or_else(|| {
             (sig_oid == "1.2.840.10045.2.1")
@@ -219,13 +282,92 @@ fn verify_with(
     ecdsa_verify(&curve, public, &hash.digest(message), signature)
 }
 
-/// Run passive authentication over the files read.
-pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8>]) -> PaReport {
+/// The time as RFC 3339 UTC, for reports.
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+        || format!("{secs} s"),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
+}
+
+/// Why `cert`, in `role`, may not be relied on at `at` (seconds since the epoch): outside
+/// its validity period, or without the key usage (and for a CSCA the CA constraint) the role
+/// needs. A usage extension that is absent or undecodable counts as missing.
+fn unfit(cert: &Certificate, role: &str, at: i64) -> Option<PaResult> {
+    use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+    let v = &cert.tbs_certificate.validity;
+    let secs = |t: x509_cert::time::Time| {
+        i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+    };
+    let (from, to) = (secs(v.not_before), secs(v.not_after));
+    if at < from || at > to {
+        return Some(PaResult::CertificateNotValid {
+            certificate: role.into(),
+            not_before: rfc3339(from),
+            not_after: rfc3339(to),
+            at: rfc3339(at),
+        });
+    }
+    let usage = |missing: &str| {
+        Some(PaResult::CertificateUsage {
+            certificate: role.into(),
+            missing: missing.into(),
+        })
+    };
+    let key_usage = cert
+        .tbs_certificate
+        .get::<KeyUsage>()
+        .ok()
+        .flatten()
+        .map(|(_, k)| k);
+    if role == "DS" {
+        if !key_usage.is_some_and(|k| k.digital_signature()) {
+            return usage("keyUsage digitalSignature");
+        }
+        return None;
+    }
+    let ca = cert
+        .tbs_certificate
+        .get::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .is_some_and(|(_, b)| b.ca);
+    if !ca {
+        return usage("basicConstraints cA");
+    }
+    if !key_usage.is_some_and(|k| k.key_cert_sign()) {
+        return usage("keyUsage keyCertSign");
+    }
+    None
+}
+
+/// The DS certificate's authorityKeyIdentifier keyIdentifier, if present.
+fn authority_key_id(cert: &Certificate) -> Option<Vec<u8>> {
+    cert.tbs_certificate
+        .get::<x509_cert::ext::pkix::AuthorityKeyIdentifier>()
+        .ok()
+        .flatten()
+        .and_then(|(_, aki)| aki.key_identifier)
+        .map(|k| k.as_bytes().to_vec())
+}
+
+/// Run passive authentication over the files read, with certificates checked at
+/// `at_utc_ms` (the time of the read, milliseconds since the epoch).
+pub fn verify(
+    sod: Result<&Sod, String>,
+    files: &[(File, &[u8])],
+    csca: &[Vec<u8>],
+    at_utc_ms: i64,
+) -> PaReport {
+    let at = at_utc_ms.div_euclid(1000);
     let mut report = PaReport {
         dg_hashes: Vec::new(),
         content_digest: false,
         sod_signature: false,
         ds_by_csca: false,
+        content_type: false,
+        signer_matches: false,
+        certificates_valid: false,
         result: PaResult::Valid,
     };
     let sod = match sod {
@@ -241,6 +383,15 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
             *first = Some(r);
         }
     };
+    report.content_type = sod.content_type == sod::LDS_SECURITY_OBJECT;
+    if !report.content_type {
+        fail(
+            PaResult::WrongContentType {
+                oid: sod.content_type.clone(),
+            },
+            &mut first,
+        );
+    }
     for (file, bytes) in files {
         let File::Dg(n) = file else { continue };
         match sod.hashes.iter().find(|(dg, _)| dg == n) {
@@ -275,6 +426,10 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
         report.result = first.unwrap_or(PaResult::UnknownSigner);
         return report;
     };
+    report.signer_matches = sod.signer_id.names(ds);
+    if !report.signer_matches {
+        fail(PaResult::SignerMismatch, &mut first);
+    }
     let message = sod.signed_attrs.as_deref().unwrap_or(&sod.content);
     match verify_with(
         ds,
@@ -290,7 +445,9 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
     if !report.sod_signature {
         fail(PaResult::BadSignature, &mut first);
     }
+    let ds_problem = unfit(ds, "DS", at);
     let issuer = ds.tbs_certificate.issuer.to_der().unwrap_or_default();
+    let aki = authority_key_id(ds);
     let tbs = ds.tbs_certificate.to_der().unwrap_or_default();
     let cert_sig_oid = ds.signature_algorithm.oid.to_string();
     let cert_sig_params = ds
@@ -299,11 +456,16 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
         .as_ref()
         .and_then(|p| p.to_der().ok());
     let mut issuer_found = false;
+    // Of the CSCAs whose signature on the DS verifies, one fit for the role is enough (a
+    // renewed CSCA may share its key with an expired one).
+    let mut csca_problem: Option<PaResult> = None;
     for c in csca
         .iter()
         .filter_map(|der| Certificate::from_der(der).ok())
     {
-        if c.tbs_certificate.subject.to_der().unwrap_or_default() != issuer {
+        let by_name = c.tbs_certificate.subject.to_der().unwrap_or_default() == issuer;
+        let by_key = aki.is_some() && sod::subject_key_id(&c) == aki;
+        if !by_name && !by_key {
             continue;
         }
         issuer_found = true;
@@ -316,7 +478,15 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
             ds.signature.raw_bytes(),
         ) {
             report.ds_by_csca = true;
-            break;
+            match unfit(&c, "CSCA", at) {
+                None => {
+                    csca_problem = None;
+                    break;
+                }
+                Some(p) => {
+                    csca_problem.get_or_insert(p);
+                }
+            }
         }
     }
     if !issuer_found {
@@ -324,6 +494,13 @@ pub fn verify(sod: Result<&Sod, String>, files: &[(File, &[u8])], csca: &[Vec<u8
     } else if !report.ds_by_csca {
         fail(PaResult::BadCertificate, &mut first);
     }
+    if let Some(p) = ds_problem.clone() {
+        fail(p, &mut first);
+    }
+    if let Some(p) = csca_problem.clone() {
+        fail(p, &mut first);
+    }
+    report.certificates_valid = report.ds_by_csca && ds_problem.is_none() && csca_problem.is_none();
     report.result = first.unwrap_or(PaResult::Valid);
     report
 }
@@ -340,6 +517,8 @@ mod tests {
     const FACE: &[u8] = include_bytes!("../../tests/fixtures/emrtd/face.jpg");
     const CSCA: &[u8] = include_bytes!("../../tests/fixtures/emrtd/csca.pem");
     const OTHER: &[u8] = include_bytes!("../../tests/fixtures/emrtd/other-csca.pem");
+    /// 2027-01-01T00:00:00Z: within the fixtures' validity periods (made 2026-11-28).
+    const READ_AT: i64 = 1_798_761_600_000;
 
     fn trust(pem: &[u8]) -> Vec<Vec<u8>> {
         crate::package::trust::certificates(pem).expect("fixture PEM")
@@ -351,6 +530,7 @@ mod tests {
             Ok(&sod),
             &[(File::Dg(1), DG1), (File::Dg(2), dg2)],
             &trust(csca),
+            READ_AT,
         )
     }
 
@@ -406,7 +586,12 @@ mod tests {
             &include_bytes!("../../tests/fixtures/emrtd-rsa/SOD-pss.bin")[..],
         ] {
             let sod = sod::parse(sod_bytes).expect("RSA SOD parses");
-            let report = verify(Ok(&sod), &[(File::Dg(1), dg1), (File::Dg(2), dg2)], &csca);
+            let report = verify(
+                Ok(&sod),
+                &[(File::Dg(1), dg1), (File::Dg(2), dg2)],
+                &csca,
+                READ_AT,
+            );
             assert_eq!(
                 report.result,
                 PaResult::Valid,
@@ -416,7 +601,7 @@ mod tests {
             let mut bad = sod.clone();
             bad.signature[10] ^= 1;
             assert_eq!(
-                verify(Ok(&bad), &[(File::Dg(1), dg1)], &csca).result,
+                verify(Ok(&bad), &[(File::Dg(1), dg1)], &csca, READ_AT).result,
                 PaResult::BadSignature
             );
         }
@@ -427,8 +612,205 @@ mod tests {
         let mut sod = sod::parse(SOD).expect("parses");
         let n = sod.signature.len();
         sod.signature[n - 3] ^= 0x40;
-        let report = verify(Ok(&sod), &[(File::Dg(1), DG1)], &trust(CSCA));
+        let report = verify(Ok(&sod), &[(File::Dg(1), DG1)], &trust(CSCA), READ_AT);
         assert_eq!(report.result, PaResult::BadSignature);
         assert!(!report.sod_signature && report.ds_by_csca);
+    }
+
+    mod minted {
+        //! Issue 12's passive-authentication cases, on SODs minted by the test PKI.
+        use super::super::*;
+        use crate::card::emulated::pki::{PkiOptions, TestPki};
+        use crate::card::sod;
+
+        const DG1: &[u8] = include_bytes!("../../tests/fixtures/emrtd/DG1.bin");
+        /// 2026-06-01T00:00:00Z: within the test PKI's default validity (2025–2045).
+        const AT: i64 = 1_780_272_000_000;
+
+        fn random() -> impl FnMut(&mut [u8]) {
+            let mut n = 7u8;
+            move |b: &mut [u8]| {
+                for x in b {
+                    n = n.wrapping_mul(29).wrapping_add(11);
+                    *x = n;
+                }
+            }
+        }
+
+        fn mint(options: PkiOptions) -> (Sod, Vec<Vec<u8>>) {
+            let pki = TestPki::generate_with(&mut random(), options).expect("test PKI");
+            let bytes = pki.sign_sod(&[(1, DG1)]).expect("SOD");
+            (sod::parse(&bytes).expect("parses"), vec![pki.csca.clone()])
+        }
+
+        fn check(options: PkiOptions) -> PaReport {
+            let (sod, csca) = mint(options);
+            verify(Ok(&sod), &[(File::Dg(1), DG1)], &csca, AT)
+        }
+
+        #[test]
+        fn the_default_test_pki_passes_every_check() {
+            let r = check(PkiOptions::default());
+            assert_eq!(r.result, PaResult::Valid, "{r:?}");
+            assert!(r.content_type && r.signer_matches && r.certificates_valid);
+            assert!(r.authenticates(1));
+        }
+
+        #[test]
+        fn r12_signed_attributes_out_of_der_order_verify_as_received() {
+            let (sod, csca) = mint(PkiOptions {
+                attrs_out_of_der_order: true,
+                ..PkiOptions::default()
+            });
+            // The first attribute on the wire is messageDigest (…09 04), not contentType:
+            // re-encoding the SET in DER order would change the signed bytes.
+            let attrs = sod.signed_attrs.as_deref().expect("signed attributes");
+            assert_eq!(attrs[0], 0x31);
+            let first = crate::card::tlv::parse_all(&attrs[2..]).expect("attributes")[0].value;
+            assert_eq!(
+                &first[..11],
+                &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x04]
+            );
+            let r = verify(Ok(&sod), &[(File::Dg(1), DG1)], &csca, AT);
+            assert_eq!(r.result, PaResult::Valid, "{r:?}");
+        }
+
+        #[test]
+        fn r12_an_expired_ds_is_reported_as_expired() {
+            let r = check(PkiOptions {
+                ds_validity: ("200101000000Z", "230101000000Z"),
+                ..PkiOptions::default()
+            });
+            assert_eq!(
+                r.result,
+                PaResult::CertificateNotValid {
+                    certificate: "DS".into(),
+                    not_before: "2020-01-01T00:00:00Z".into(),
+                    not_after: "2023-01-01T00:00:00Z".into(),
+                    at: "2026-06-01T00:00:00Z".into(),
+                }
+            );
+            // The signature and chain still verify; only the dates fail.
+            assert!(r.sod_signature && r.ds_by_csca && !r.certificates_valid);
+            assert!(!r.authenticates(1));
+            // The same PKI read before the CSCA's validity: the CSCA is reported.
+            let (sod, csca) = mint(PkiOptions::default());
+            let early = verify(Ok(&sod), &[(File::Dg(1), DG1)], &csca, 1_700_000_000_000);
+            assert!(
+                matches!(&early.result, PaResult::CertificateNotValid { certificate, .. } if certificate == "DS"),
+                "{early:?}"
+            );
+        }
+
+        #[test]
+        fn r12_a_ds_without_digital_signature_is_refused() {
+            let r = check(PkiOptions {
+                ds_digital_signature: false,
+                ..PkiOptions::default()
+            });
+            assert_eq!(
+                r.result,
+                PaResult::CertificateUsage {
+                    certificate: "DS".into(),
+                    missing: "keyUsage digitalSignature".into()
+                }
+            );
+            assert!(!r.authenticates(1));
+        }
+
+        #[test]
+        fn r12_a_ds_key_with_explicit_brainpool_p256r1_parameters_verifies() {
+            let (sod, csca) = mint(PkiOptions {
+                ds_brainpool_explicit: true,
+                ..PkiOptions::default()
+            });
+            let spki = &sod
+                .ds_certificate
+                .as_ref()
+                .expect("DS")
+                .tbs_certificate
+                .subject_public_key_info;
+            let params = spki.algorithm.parameters.as_ref().expect("parameters");
+            assert_eq!(
+                der::Tagged::tag(params),
+                der::Tag::Sequence,
+                "explicit, not a named curve"
+            );
+            let r = verify(Ok(&sod), &[(File::Dg(1), DG1)], &csca, AT);
+            assert_eq!(r.result, PaResult::Valid, "{r:?}");
+            assert!(r.sod_signature);
+        }
+
+        #[test]
+        fn r12_sid_content_type_and_issuer_by_key_identifier() {
+            // sid naming serial 3 while the DS is serial 2.
+            let r = check(PkiOptions {
+                sid_serial: 3,
+                ..PkiOptions::default()
+            });
+            assert_eq!(r.result, PaResult::SignerMismatch);
+            assert!(!r.authenticates(1));
+            // eContentType other than the LDS security object.
+            let (mut sod, csca) = mint(PkiOptions::default());
+            sod.content_type = "1.2.840.113549.1.7.1".into();
+            assert_eq!(
+                verify(Ok(&sod), &[(File::Dg(1), DG1)], &csca, AT).result,
+                PaResult::WrongContentType {
+                    oid: "1.2.840.113549.1.7.1".into()
+                }
+            );
+            // A CSCA whose subject name differs from the DS's issuer (one letter) but
+            // whose subjectKeyIdentifier is the DS's authorityKeyIdentifier is found.
+            let (sod, csca) = mint(PkiOptions::default());
+            let mut renamed = csca[0].clone();
+            let at = renamed
+                .windows(22)
+                .position(|w| w == b"examgate emulated CSCA")
+                .expect("CSCA name");
+            renamed[at + 21] = b'B';
+            let r = verify(Ok(&sod), &[(File::Dg(1), DG1)], &[renamed], AT);
+            assert_eq!(r.result, PaResult::Valid, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn bsi_tr_03105_5_reference_sod() {
+        // BSI TR-03105-5 reference data set (tests/fixtures/bsi-tr03105-5/PROVENANCE.md):
+        // RSASSA-PSS by a DS valid 2013-12-16..2014-12-11, CSCA not included.
+        let sod_bytes: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/EF_SOD.bin");
+        let dg1: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/DG1.bin");
+        let dg14: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/DG14.bin");
+        let sod = sod::parse(sod_bytes).expect("reference SOD parses");
+        assert_eq!(sod.content_type, sod::LDS_SECURITY_OBJECT);
+        assert_eq!(
+            sod.hashes.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            vec![1, 2, 3, 14, 4]
+        );
+        assert_eq!(files::parse_dg1(dg1).expect("DG1").surname, "MUSTERMANN");
+        // 2014-06-01T00:00:00Z: within the DS's validity.
+        let at = 1_401_580_800_000;
+        let r = verify(
+            Ok(&sod),
+            &[(File::Dg(1), dg1), (File::Dg(14), dg14)],
+            &[],
+            at,
+        );
+        assert_eq!(
+            r.dg_hashes,
+            vec![("DG1".into(), true), ("DG14".into(), true)]
+        );
+        assert!(
+            r.content_type && r.content_digest && r.signer_matches,
+            "{r:?}"
+        );
+        assert!(
+            r.sod_signature,
+            "RSASSA-PSS over the signed attributes: {r:?}"
+        );
+        assert_eq!(r.result, PaResult::UnknownSigner, "no CSCA given");
+        // Read today, the DS has long expired: reported once a trust list knows its CSCA;
+        // here the certificates are simply not valid.
+        let late = verify(Ok(&sod), &[(File::Dg(1), dg1)], &[], READ_AT);
+        assert!(!late.certificates_valid);
     }
 }

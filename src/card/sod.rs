@@ -63,9 +63,30 @@ impl HashAlg {
     }
 }
 
+/// How the SignerInfo names its signer (RFC 5652 §5.3 `sid`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerId {
+    /// `issuerAndSerialNumber`: the issuer's name (DER) and the serial number's bytes.
+    IssuerSerial {
+        /// Issuer Name, DER.
+        issuer: Vec<u8>,
+        /// Serial number, big-endian bytes as encoded.
+        serial: Vec<u8>,
+    },
+    /// `[0] subjectKeyIdentifier`.
+    KeyId(Vec<u8>),
+}
+
+/// id-icao-mrtd-security-ldsSecurityObject (ICAO 9303-10 §4.6.2.1): EF.SOD's eContentType.
+pub const LDS_SECURITY_OBJECT: &str = "2.23.136.1.1.1";
+
 /// The parts of EF.SOD passive authentication needs.
 #[derive(Debug, Clone)]
 pub struct Sod {
+    /// The encapsulated content's type (must be [`LDS_SECURITY_OBJECT`]).
+    pub content_type: String,
+    /// Who the SignerInfo says signed.
+    pub signer_id: SignerId,
     /// Hash algorithm of the data-group hashes.
     pub hash_alg: HashAlg,
     /// (data group number, hash) pairs.
@@ -78,14 +99,70 @@ pub struct Sod {
     pub signature_oid: String,
     /// Its parameters, DER (RSASSA-PSS names its hash there).
     pub signature_params: Option<Vec<u8>>,
-    /// DER of the signed attributes as a SET (what the signature covers), if present.
+    /// The signed attributes exactly as received, with their `[0]` tag turned into SET
+    /// (0x31): what the signature covers (RFC 5652 §5.4). Never re-encoded: a SET OF the
+    /// signer did not sort into DER order must still verify.
     pub signed_attrs: Option<Vec<u8>>,
     /// The messageDigest signed attribute.
     pub message_digest: Option<Vec<u8>>,
     /// The signature value.
     pub signature: Vec<u8>,
-    /// The Document Signer certificate carried in the SOD.
+    /// The Document Signer certificate carried in the SOD: the one `signer_id` names, or
+    /// the first when none matches (passive authentication then reports the mismatch).
     pub ds_certificate: Option<Certificate>,
+}
+
+impl SignerId {
+    /// Whether `cert` is the certificate this identifier names (issuer and serial, or the
+    /// subject key identifier extension).
+    pub fn names(&self, cert: &Certificate) -> bool {
+        match self {
+            SignerId::IssuerSerial { issuer, serial } => {
+                cert.tbs_certificate.issuer.to_der().ok().as_ref() == Some(issuer)
+                    && cert.tbs_certificate.serial_number.as_bytes() == serial.as_slice()
+            }
+            SignerId::KeyId(id) => subject_key_id(cert).as_ref() == Some(id),
+        }
+    }
+}
+
+/// A certificate's subjectKeyIdentifier extension value, if it has one.
+pub fn subject_key_id(cert: &Certificate) -> Option<Vec<u8>> {
+    cert.tbs_certificate
+        .get::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
+        .ok()
+        .flatten()
+        .map(|(_, ski)| ski.0.as_bytes().to_vec())
+}
+
+/// The first SignerInfo's `[0] IMPLICIT` signed attributes as they are on the wire, retagged
+/// as the SET the signature covers; `None` when it has none. Walked with our own TLV parser,
+/// because the CMS decoder sorts a SET OF and so loses the signed byte order.
+fn signed_attrs_as_received(content_info: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+    let ci = tlv::parse_all(tlv::unwrap(content_info, 0x30)?)?;
+    let explicit = ci
+        .get(1)
+        .filter(|t| t.tag == 0xA0)
+        .ok_or_else(|| bad("ContentInfo has no [0] content"))?;
+    let fields = tlv::parse_all(tlv::unwrap(explicit.value, 0x30)?)?;
+    let infos = fields
+        .last()
+        .filter(|t| t.tag == 0x31)
+        .ok_or_else(|| bad("SignedData ends without a SignerInfo SET"))?;
+    let first = tlv::parse_all(infos.value)?;
+    let info = first
+        .first()
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| bad("no SignerInfo"))?;
+    Ok(tlv::parse_all(info.value)?
+        .into_iter()
+        .find(|t| t.tag == 0xA0)
+        .map(|attrs| {
+            let mut set = attrs.raw.to_vec();
+            // [0] IMPLICIT SET OF Attribute → SET OF (0x31), length and content unchanged.
+            set[0] = 0x31;
+            set
+        }))
 }
 
 fn bad(reason: impl Into<String>) -> Error {
@@ -123,14 +200,19 @@ pub fn parse(bytes: &[u8]) -> Result<Sod, Error> {
         .to_vec();
     let (hash_alg, hashes) = parse_security_object(&content)?;
     let si = signer(&sd)?;
-    let signed_attrs = si
-        .signed_attrs
-        .as_ref()
-        .map(|a| {
-            a.to_der()
-                .map_err(|e| bad(format!("signed attributes: {e}")))
-        })
-        .transpose()?;
+    let signed_attrs = signed_attrs_as_received(inner)?;
+    let signer_id = match &si.sid {
+        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(isn) => SignerId::IssuerSerial {
+            issuer: isn
+                .issuer
+                .to_der()
+                .map_err(|e| bad(format!("sid issuer: {e}")))?,
+            serial: isn.serial_number.as_bytes().to_vec(),
+        },
+        cms::signed_data::SignerIdentifier::SubjectKeyIdentifier(ski) => {
+            SignerId::KeyId(ski.0.as_bytes().to_vec())
+        }
+    };
     let message_digest = si.signed_attrs.as_ref().and_then(|attrs| {
         attrs
             .iter()
@@ -138,13 +220,27 @@ pub fn parse(bytes: &[u8]) -> Result<Sod, Error> {
             .and_then(|a| a.values.iter().next())
             .map(|v| v.value().to_vec())
     });
-    let ds_certificate = sd.certificates.as_ref().and_then(|set| {
-        set.0.iter().find_map(|c| match c {
-            cms::cert::CertificateChoices::Certificate(cert) => Some(cert.clone()),
-            _ => None,
+    let certificates: Vec<&Certificate> = sd
+        .certificates
+        .as_ref()
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    cms::cert::CertificateChoices::Certificate(cert) => Some(cert),
+                    _ => None,
+                })
+                .collect()
         })
-    });
+        .unwrap_or_default();
+    let ds_certificate = certificates
+        .iter()
+        .find(|c| signer_id.names(c))
+        .or(certificates.first())
+        .map(|c| (*c).clone());
     Ok(Sod {
+        content_type: sd.encap_content_info.econtent_type.to_string(),
+        signer_id,
         hash_alg,
         hashes,
         content,

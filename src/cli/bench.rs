@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use examgate::face::models::Net;
 use examgate::face::{align, FaceEngine, ModelKind, PreluKernel};
-use examgate::platform::clock::Stopwatch;
+use examgate::platform::clock::{Clock, Stopwatch, SystemClock};
 use image::RgbImage;
 
 /// What to benchmark.
@@ -59,6 +59,13 @@ pub struct CardBench {
     /// Directory of the sample photos (for the 20 KB portrait).
     #[arg(long, default_value = "assets/samples")]
     samples: PathBuf,
+    /// The read deadline the hostile-card measure runs under (the exam default is 15 s).
+    #[arg(long, default_value_t = 15)]
+    hostile_deadline_s: u64,
+    /// How long the slow hostile card takes to answer each APDU (at 400 ms a whole read
+    /// would take about 20 s, past the default deadline).
+    #[arg(long, default_value_t = 400)]
+    hostile_apdu_ms: u64,
 }
 
 /// Options of `bench package`.
@@ -639,10 +646,100 @@ fn portrait_of_size(samples: &Path, target: usize) -> anyhow::Result<Vec<u8>> {
     Ok(best)
 }
 
+/// A card behind a reader that answers every APDU after a delay (a stalling chip), or with
+/// `61 00` ("more data") forever.
+struct Hostile {
+    chip: Option<examgate::card::emulated::EmulatedPassport>,
+    delay: std::time::Duration,
+}
+
+impl examgate::card::Transport for Hostile {
+    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, examgate::card::TransportError> {
+        std::thread::sleep(self.delay);
+        match self.chip.as_mut() {
+            Some(chip) => chip.transmit(apdu),
+            None => Ok(vec![0x61, 0x00]),
+        }
+    }
+
+    fn atr(&self) -> Vec<u8> {
+        // 3B 80 80 01 01: the PC/SC pseudo-ATR of an ISO 14443-4 card.
+        vec![0x3B, 0x80, 0x80, 0x01, 0x01]
+    }
+}
+
+/// The time a hostile card holds the door: reads of the emulated passport behind a reader
+/// that answers slowly, and of a card answering `61 00` forever, under the read deadline.
+fn hostile_cards(args: &CardBench) -> anyhow::Result<()> {
+    use examgate::card::emrtd::{self, Access};
+    use examgate::card::emulated::{Document, EmulatedPassport};
+    use examgate::card::mrz::AccessKey;
+    use examgate::card::Deadline;
+    use std::time::Duration;
+
+    let deadline = Duration::from_secs(args.hostile_deadline_s);
+    let deadline_ms = i64::try_from(deadline.as_millis()).unwrap_or(i64::MAX);
+    let access = Access::Mrz(AccessKey::from_mrz(&args.mrz)?);
+    let chip = EmulatedPassport::new(
+        Document {
+            mrz: args.mrz.clone(),
+            portrait: portrait_of_size(&args.samples, 20_000)?,
+            pace: None,
+            can: None,
+            pace_only: false,
+            uid: vec![0x08, 1, 2, 3],
+        },
+        Box::new(examgate::platform::random::fill),
+    )?;
+    let csca = vec![chip.csca()];
+    println!(
+        "hostile cards under a read deadline of {} ms (emulated passport, in process)",
+        deadline.as_millis()
+    );
+    let row = |name: &str, value: String| println!("{name:<58} {value:>12}");
+    for (name, chip, delay) in [
+        (
+            format!(
+                "slow card, {} ms per APDU: door held (ms)",
+                args.hostile_apdu_ms
+            ),
+            Some(chip),
+            Duration::from_millis(args.hostile_apdu_ms),
+        ),
+        (
+            "card answering 61 00 forever: door held (ms)".into(),
+            None,
+            Duration::ZERO,
+        ),
+    ] {
+        let mut card = Hostile { chip, delay };
+        let watch = Stopwatch::start();
+        let read = emrtd::read(
+            &mut card,
+            &access,
+            &csca,
+            SystemClock.now_utc_ms(),
+            &mut examgate::platform::random::fill,
+            // As the door sets it (runner.rs): over by the read deadline, last APDU included.
+            &Deadline::ending_by_ms(deadline_ms),
+        );
+        let held = watch.ms();
+        let outcome = match read {
+            Ok(_) => "read completed".to_string(),
+            Err(e) => e.to_string(),
+        };
+        row(&name, format!("{held:.0}"));
+        println!("  ({outcome})");
+    }
+    Ok(())
+}
+
 fn card(args: CardBench) -> anyhow::Result<ExitCode> {
     use examgate::card::emrtd::{self, Access};
     use examgate::card::mrz::AccessKey;
     use examgate::card::pcsc_reader::Readers;
+
+    hostile_cards(&args)?;
 
     if args.virtual_card {
         let photo = std::env::temp_dir().join("examgate-bench-portrait.jpg");
@@ -668,7 +765,9 @@ fn card(args: CardBench) -> anyhow::Result<ExitCode> {
             &mut card,
             &access,
             &csca,
+            SystemClock.now_utc_ms(),
             &mut examgate::platform::random::fill,
+            &examgate::card::Deadline::never(),
         )?;
         totals.push(doc.total_ms);
         access_ms.push(doc.access_ms);

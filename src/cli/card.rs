@@ -9,7 +9,8 @@ use clap::Subcommand;
 use examgate::card::emrtd::{self, Access};
 use examgate::card::mrz::AccessKey;
 use examgate::card::pcsc_reader::{Event, Readers};
-use examgate::card::Transport;
+use examgate::card::{Deadline, Transport};
+use examgate::platform::clock::Clock;
 use examgate::platform::keystore::hex;
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -155,9 +156,9 @@ fn read(
     let reader = wait_for_card(&mut readers, wanted, timeout)?;
     let mut card = readers.connect(&reader)?;
     let atr = card.atr();
-    let uid = emrtd::uid(&mut card);
+    let uid = emrtd::uid(&mut card, &Deadline::never());
     let uid_hex = uid.as_deref().map(hex);
-    if !emrtd::is_emrtd(&mut card)? {
+    if !emrtd::is_emrtd(&mut card, &Deadline::never())? {
         return Ok(json!({
             "reader": reader, "atr": hex(&atr), "card": "uid", "uid": uid_hex,
         }));
@@ -167,7 +168,10 @@ fn read(
         &mut card,
         access,
         csca,
+        examgate::platform::clock::SystemClock.now_utc_ms(),
         &mut examgate::platform::random::fill,
+        // The operator runs this by hand and can stop it; the door always has a deadline.
+        &Deadline::never(),
     )?;
     if let Some(path) = portrait_out {
         std::fs::write(path, &doc.portrait.image)
@@ -180,7 +184,12 @@ fn read(
         "uid": uid_hex,
         "access": doc.access,
         "com": doc.com,
-        "dg1": doc.dg1,
+        // The MRZ, or why DG1 did not parse (beside the PA result that says whether it
+        // was the signed one).
+        "dg1": match &doc.dg1 {
+            Ok(mrz) => json!(mrz),
+            Err(why) => json!({ "error": why }),
+        },
         "portrait": {
             "format": doc.portrait.format,
             "width": doc.portrait.width,

@@ -8,6 +8,19 @@ use super::Error;
 /// Refuse anything larger: a 40-megapixel "portrait" is an attack on memory, not a face.
 pub const MAX_PIXELS: u64 = 40_000_000;
 
+/// A document portrait larger than this is refused (issue 12): ICAO 9303-10 portraits are
+/// a few hundred pixels a side, 4 MP is ten times a generous one.
+pub const MAX_PORTRAIT_PIXELS: u64 = 4_000_000;
+
+/// A document portrait's encoded bytes are capped like the DG2 that carries them (256 KiB,
+/// `card::lds::File::max_len`).
+pub const MAX_PORTRAIT_BYTES: usize = 256 * 1024;
+
+/// JPEG 2000 images with more components than this are refused before decoding (grey, RGB,
+/// RGB + alpha, CMYK): the codestream may declare up to 16384, each costing the decoder
+/// a plane.
+pub const MAX_JPEG2000_COMPONENTS: u16 = 4;
+
 /// Image container formats we accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,8 +54,25 @@ pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
     }
 }
 
-/// Decode an image of any accepted format into 8-bit RGB.
+/// Decode an image of any accepted format into 8-bit RGB (up to [`MAX_PIXELS`]).
 pub fn decode(bytes: &[u8]) -> Result<RgbImage, Error> {
+    decode_within(bytes, MAX_PIXELS)
+}
+
+/// Decode a document portrait (a chip's DG2 image, a resident-ID photo) under the tighter
+/// portrait limits: [`MAX_PORTRAIT_BYTES`] encoded, [`MAX_PORTRAIT_PIXELS`] decoded.
+pub fn decode_portrait(bytes: &[u8]) -> Result<RgbImage, Error> {
+    if bytes.len() > MAX_PORTRAIT_BYTES {
+        return Err(Error::TooManyBytes {
+            bytes: bytes.len(),
+            max: MAX_PORTRAIT_BYTES,
+        });
+    }
+    decode_within(bytes, MAX_PORTRAIT_PIXELS)
+}
+
+/// Decode with a pixel limit, checked against the header before any pixel is decoded.
+fn decode_within(bytes: &[u8], max_pixels: u64) -> Result<RgbImage, Error> {
     let format = sniff_format(bytes).ok_or_else(|| Error::UnknownFormat {
         head: bytes.iter().take(8).copied().collect(),
     })?;
@@ -58,10 +88,10 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage, Error> {
         });
     }
     let rgb = match format {
-        ImageFormat::Jpeg | ImageFormat::Png => decode_with_image_crate(bytes, format)?,
-        ImageFormat::Jp2 | ImageFormat::J2k => decode_jpeg2000(bytes, format)?,
+        ImageFormat::Jpeg | ImageFormat::Png => decode_with_image_crate(bytes, format, max_pixels)?,
+        ImageFormat::Jp2 | ImageFormat::J2k => decode_jpeg2000(bytes, format, max_pixels)?,
     };
-    check_size(rgb.width(), rgb.height())?;
+    check_size(rgb.width(), rgb.height(), max_pixels)?;
     Ok(rgb)
 }
 
@@ -88,19 +118,41 @@ fn jpeg_has_end_of_image(bytes: &[u8]) -> bool {
     false
 }
 
-fn check_size(width: u32, height: u32) -> Result<(), Error> {
+fn check_size(width: u32, height: u32, max_pixels: u64) -> Result<(), Error> {
     let pixels = u64::from(width) * u64::from(height);
-    if pixels == 0 || pixels > MAX_PIXELS {
+    if pixels == 0 || pixels > max_pixels {
         return Err(Error::BadSize {
             width,
             height,
-            max_pixels: MAX_PIXELS,
+            max_pixels,
         });
     }
     Ok(())
 }
 
-fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<RgbImage, Error> {
+/// The size and component count a JPEG 2000 codestream's SIZ marker declares (ISO/IEC
+/// 15444-1 §A.5.1), read before the decoder sees the image. In a JP2 file the codestream
+/// starts at the first SOC + SIZ (`FF 4F FF 51`).
+fn jpeg2000_siz(bytes: &[u8]) -> Option<(u32, u32, u16)> {
+    let start = bytes
+        .windows(4)
+        .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])?;
+    let siz = bytes.get(start + 4..)?;
+    let be32 = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(siz.get(at..at + 4)?.try_into().ok()?))
+    };
+    // Lsiz 2, Rsiz 2, Xsiz 4, Ysiz 4, XOsiz 4, YOsiz 4, XTsiz 4, YTsiz 4, XTOsiz 4,
+    // YTOsiz 4, Csiz 2.
+    let (x, y, xo, yo) = (be32(4)?, be32(8)?, be32(12)?, be32(16)?);
+    let components = u16::from_be_bytes(siz.get(36..38)?.try_into().ok()?);
+    Some((x.saturating_sub(xo), y.saturating_sub(yo), components))
+}
+
+fn decode_with_image_crate(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<RgbImage, Error> {
     let corrupt = |e: image::ImageError| Error::Corrupt {
         format,
         reason: e.to_string(),
@@ -111,21 +163,30 @@ fn decode_with_image_crate(bytes: &[u8], format: ImageFormat) -> Result<RgbImage
     };
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
     let mut limits = image::Limits::default();
-    limits.max_alloc = Some(MAX_PIXELS * 4);
+    limits.max_alloc = Some(max_pixels * 4);
     reader.limits(limits);
     let dims = reader.into_dimensions().map_err(corrupt)?;
-    check_size(dims.0, dims.1)?;
+    check_size(dims.0, dims.1, max_pixels)?;
     let decoded = image::load_from_memory_with_format(bytes, crate_format).map_err(corrupt)?;
     Ok(decoded.to_rgb8())
 }
 
-fn decode_jpeg2000(bytes: &[u8], format: ImageFormat) -> Result<RgbImage, Error> {
+fn decode_jpeg2000(bytes: &[u8], format: ImageFormat, max_pixels: u64) -> Result<RgbImage, Error> {
     use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
     let corrupt = |reason: String| Error::Corrupt { format, reason };
+    let (w, h, components) = jpeg2000_siz(bytes)
+        .ok_or_else(|| corrupt("no complete SIZ marker (FF 4F FF 51)".into()))?;
+    if components > MAX_JPEG2000_COMPONENTS {
+        return Err(Error::TooManyComponents {
+            components,
+            max: MAX_JPEG2000_COMPONENTS,
+        });
+    }
+    check_size(w, h, max_pixels)?;
     let image =
         Image::new(bytes, &DecodeSettings::default()).map_err(|e| corrupt(format!("{e:?}")))?;
     let (width, height) = (image.width(), image.height());
-    check_size(width, height)?;
+    check_size(width, height, max_pixels)?;
     let colour = image.color_space().clone();
     let alpha = usize::from(image.has_alpha());
     let mut ctx = DecoderContext::default();
@@ -227,6 +288,79 @@ mod tests {
             decode(&bytes),
             Err(Error::Corrupt {
                 format: ImageFormat::Jpeg,
+                ..
+            })
+        ));
+    }
+
+    /// A JPEG 2000 codestream header: SOC, SIZ for `w`x`h` with `c` 8-bit components, one
+    /// tile.
+    fn j2k_header(w: u32, h: u32, c: u16) -> Vec<u8> {
+        let mut b = vec![0xFF, 0x4F, 0xFF, 0x51]; // SOC, SIZ
+        b.extend((38 + 3 * c).to_be_bytes()); // Lsiz
+        b.extend([0, 0]); // Rsiz
+        for v in [w, h, 0, 0, w, h, 0, 0] {
+            b.extend(v.to_be_bytes()); // Xsiz Ysiz XOsiz YOsiz XTsiz YTsiz XTOsiz YTOsiz
+        }
+        b.extend(c.to_be_bytes()); // Csiz
+        for _ in 0..c {
+            b.extend([7, 1, 1]); // Ssiz (8 bits), XRsiz, YRsiz
+        }
+        b
+    }
+
+    #[test]
+    fn r12_jpeg2000_with_five_components_is_refused_before_decoding() {
+        let err = decode(&j2k_header(100, 100, 5)).expect_err("five components");
+        assert!(
+            matches!(
+                err,
+                Error::TooManyComponents {
+                    components: 5,
+                    max: 4
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains('5'), "{err}");
+    }
+
+    #[test]
+    fn r12_portraits_over_4_mp_or_256_kib_are_refused() {
+        // 2001 x 2000 declared in SIZ: over 4 MP for a portrait, within the general limit.
+        let err = decode_portrait(&j2k_header(2001, 2000, 3)).expect_err("too many pixels");
+        assert!(
+            matches!(
+                err,
+                Error::BadSize {
+                    width: 2001,
+                    height: 2000,
+                    max_pixels: MAX_PORTRAIT_PIXELS
+                }
+            ),
+            "{err:?}"
+        );
+        let mut big = j2k_header(100, 100, 3);
+        big.resize(MAX_PORTRAIT_BYTES + 1, 0);
+        assert!(matches!(
+            decode_portrait(&big),
+            Err(Error::TooManyBytes { bytes, max: MAX_PORTRAIT_BYTES }) if bytes == MAX_PORTRAIT_BYTES + 1
+        ));
+        // A real JPEG of 2100 x 2000 (4.2 MP): the general decoder takes it, the portrait
+        // decoder refuses it from its header.
+        let img = RgbImage::new(2100, 2000);
+        let mut jpeg = Vec::new();
+        img.write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode jpeg");
+        assert!(decode(&jpeg).is_ok());
+        assert!(matches!(
+            decode_portrait(&jpeg),
+            Err(Error::BadSize {
+                width: 2100,
+                height: 2000,
                 ..
             })
         ));

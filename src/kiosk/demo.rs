@@ -236,9 +236,29 @@ fn candidates_csv() -> String {
     csv
 }
 
+/// A sample photo as a chip would store it: at most 640 pixels a side, JPEG. The samples
+/// are camera photos of up to 600 KB; a DG2 over 256 KiB is refused by the reader (issue 12),
+/// and real chips hold portraits of some 15–50 KB.
+fn chip_portrait(photo: &[u8]) -> anyhow::Result<Vec<u8>> {
+    const SIDE: u32 = 640;
+    let image = crate::imaging::decode(photo)?;
+    let scale = f64::from(SIDE) / f64::from(image.width().max(image.height()));
+    let image = if scale < 1.0 {
+        let w = ((f64::from(image.width()) * scale).round() as u32).max(1);
+        let h = ((f64::from(image.height()) * scale).round() as u32).max(1);
+        image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle)
+    } else {
+        image
+    };
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&image)?;
+    Ok(jpeg)
+}
+
 fn passport(h: &Holder, samples: &Path, seed: u8) -> anyhow::Result<EmulatedPassport> {
-    let portrait = std::fs::read(samples.join(h.portrait))
+    let photo = std::fs::read(samples.join(h.portrait))
         .with_context(|| format!("demo portrait {}", samples.join(h.portrait).display()))?;
+    let portrait = chip_portrait(&photo)?;
     let mut state = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let doc = Document {
         mrz: mrz::td3(h.surname, h.given, h.number, "UTO", h.birth, 'M', h.expiry),

@@ -21,7 +21,7 @@ pub use emulated::{DirectoryFrames, EmulatedReader, ReplayCamera};
 
 use crate::card::bridge::{BridgeCard, BridgeError};
 use crate::card::emrtd::{self, Access, DocumentRead};
-use crate::card::Transport;
+use crate::card::{Deadline, Transport};
 
 /// Which reader a card was presented on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,26 +77,39 @@ pub enum ReadError {
 /// Reads the document presented on a slot.
 pub trait DocumentReader {
     /// One read of the card on `slot`; `access` opens an eMRTD chip (readers of other
-    /// documents ignore it). A pulled card, a wrong key or a failing bridge is an error.
-    fn read(&mut self, slot: Slot, access: Option<&Access>) -> Result<Document, ReadError>;
+    /// documents ignore it). A pulled card, a wrong key or a failing bridge is an error, and
+    /// so is a chip still talking when `deadline` passes (checked before every APDU).
+    /// `at_utc_ms` is the time of the read: passive authentication checks certificate
+    /// validity periods at it.
+    fn read(
+        &mut self,
+        slot: Slot,
+        access: Option<&Access>,
+        deadline: &Deadline,
+        at_utc_ms: i64,
+    ) -> Result<Document, ReadError>;
 }
 
 /// Read the contactless card on `t`: an eMRTD chip with `access` and passive authentication
-/// against `csca`, or else the UID of a UID-only card. Shared by the PC/SC adapter and the
-/// emulated reader, so both treat cards alike.
+/// against `csca` at `at_utc_ms`, or else the UID of a UID-only card, every APDU before
+/// `deadline`. Shared by the PC/SC adapter and the emulated reader, so both treat cards
+/// alike.
 pub fn read_contactless(
     t: &mut dyn Transport,
     access: Option<&Access>,
     csca: &[Vec<u8>],
+    at_utc_ms: i64,
     random: &mut dyn FnMut(&mut [u8]),
+    deadline: &Deadline,
 ) -> Result<Document, ReadError> {
-    if emrtd::is_emrtd(t)? {
+    if emrtd::is_emrtd(t, deadline)? {
         let access = access.ok_or(ReadError::NoAccessKey)?;
         return Ok(Document::Emrtd(Box::new(emrtd::read(
-            t, access, csca, random,
+            t, access, csca, at_utc_ms, random, deadline,
         )?)));
     }
-    match emrtd::uid(t) {
+    deadline.check(0)?;
+    match emrtd::uid(t, deadline) {
         Some(uid) => Ok(Document::Uid(uid)),
         None => Err(ReadError::Card(crate::card::Error::Unsupported(
             "the card is neither an ICAO 9303 document nor a UID card".into(),

@@ -15,7 +15,9 @@ use super::devices::{Document, DocumentReader, FrameSource};
 use super::door::{Door, Effect, Hint, Input, Phase};
 use super::roster::Roster;
 use super::tally::Tally;
+use crate::card::emrtd::DocumentRead;
 use crate::card::pa::PaResult;
+use crate::card::Deadline;
 use crate::decision::{
     self, Decision, DocumentEvidence, Evidence, FaceEvidence, PaperEvidence, PassiveAuth, ReadBy,
     TicketNumber,
@@ -444,7 +446,9 @@ impl<'a> Runner<'a> {
     }
 
     /// What a read document is to the door: the roster entry it leads to, the evidence, and
-    /// its portrait to score against (decoded and embedded here, as part of the attempt).
+    /// its portrait to score against (decoded and embedded here, as part of the attempt). A
+    /// chip's portrait is decoded only when passive authentication vouches for DG2; without
+    /// it the decision has no portrait score (and refers on the failed authentication).
     fn document(
         &mut self,
         ticket: Option<&TicketNumber>,
@@ -456,16 +460,26 @@ impl<'a> Runner<'a> {
                     PaResult::Valid => PassiveAuth::Valid,
                     other => PassiveAuth::Failed(format!("{other:?}")),
                 };
-                let evidence = DocumentEvidence::Read {
-                    number: d.dg1.document_number.clone(),
-                    name: format!("{} {}", d.dg1.surname, d.dg1.given_names)
-                        .trim()
-                        .to_string(),
-                    read_by: ReadBy::Chip,
-                    passive_auth,
-                };
-                let found = self.roster.by_document(&d.dg1.document_number).cloned();
-                (found, evidence, Some(d.portrait.image))
+                match &d.dg1 {
+                    Ok(dg1) => {
+                        let evidence = DocumentEvidence::Read {
+                            number: dg1.document_number.clone(),
+                            name: format!("{} {}", dg1.surname, dg1.given_names)
+                                .trim()
+                                .to_string(),
+                            read_by: ReadBy::Chip,
+                            passive_auth,
+                        };
+                        let found = self.roster.by_document(&dg1.document_number).cloned();
+                        (found, evidence, authenticated_portrait(&d))
+                    }
+                    // A DG1 that does not parse (a non-ASCII MRZ): the chip was read, and
+                    // the passive-authentication result says whether it was tampered with.
+                    Err(why) => {
+                        let why = format!("DG1: {why}; passive authentication: {passive_auth:?}");
+                        (None, DocumentEvidence::Unreadable { why }, None)
+                    }
+                }
             }
             Document::ResidentId(card) => {
                 let found = self.roster.by_document(&card.id_number).cloned();
@@ -489,7 +503,7 @@ impl<'a> Runner<'a> {
             }
         };
         let portrait = photo
-            .and_then(|bytes| crate::imaging::decode(&bytes).ok())
+            .and_then(|bytes| crate::imaging::decode_portrait(&bytes).ok())
             .map(|image| Portrait {
                 embedding: self
                     .engine
@@ -547,7 +561,12 @@ impl<'a> Runner<'a> {
             Effect::ReadDocument { ticket, slot } => {
                 let watch = Stopwatch::start();
                 let access = ticket.as_ref().and_then(|t| self.roster.access(t));
-                let read = self.reader.read(slot, access.as_ref());
+                // The roster's read deadline bounds the read itself, not only the screen: a
+                // card that stalls or never stops sending ends the read as a failure, the
+                // APDU under way included.
+                let deadline = Deadline::ending_by_ms(self.roster.read_deadline_ms());
+                let now = self.clock.now_utc_ms();
+                let read = self.reader.read(slot, access.as_ref(), &deadline, now);
                 self.attempt().times.card_ms = watch.ms();
                 match read {
                     Ok(doc) => {
@@ -669,6 +688,15 @@ impl Runner<'_> {
     }
 }
 
+/// The chip portrait's bytes, only when DG2 is authenticated (its hash verified against a SOD
+/// whose signature and DS → CSCA chain verified): chip bytes reach an image decoder only
+/// after that (issue 12).
+fn authenticated_portrait(d: &DocumentRead) -> Option<Vec<u8>> {
+    d.passive_authentication
+        .authenticates(2)
+        .then(|| d.portrait.image.clone())
+}
+
 /// The document as the log records it: how it was read, never its number or name.
 fn logged(d: &DocumentEvidence) -> DocumentLogged {
     match d {
@@ -685,5 +713,76 @@ fn logged(d: &DocumentEvidence) -> DocumentLogged {
             matches_roster: *matches_roster,
         },
         DocumentEvidence::Unreadable { why } => DocumentLogged::Unreadable { why: why.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::emrtd::{self, Access};
+    use crate::card::emulated::{Document as Chip, EmulatedPassport};
+    use crate::card::lds::File;
+    use crate::card::mrz::AccessKey;
+
+    const SPECIMEN: &str =
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
+    const FACE: &[u8] = include_bytes!("../../tests/fixtures/emrtd/face.jpg");
+
+    fn chip() -> EmulatedPassport {
+        let mut n = 0u8;
+        EmulatedPassport::new(
+            Chip {
+                mrz: SPECIMEN.into(),
+                portrait: FACE.to_vec(),
+                pace: None,
+                can: None,
+                pace_only: false,
+                uid: vec![8, 1, 2, 3],
+            },
+            Box::new(move |b: &mut [u8]| {
+                for x in b {
+                    n = n.wrapping_mul(13).wrapping_add(7);
+                    *x = n;
+                }
+            }),
+        )
+        .expect("emulated passport")
+    }
+
+    fn read(chip: &mut EmulatedPassport, csca: &[Vec<u8>]) -> DocumentRead {
+        let access = Access::Mrz(AccessKey::from_mrz(SPECIMEN).expect("specimen"));
+        emrtd::read(
+            chip,
+            &access,
+            csca,
+            // 2026-06-01T00:00:00Z: within the emulated PKI's validity (2025–2045).
+            1_780_272_000_000,
+            &mut |b: &mut [u8]| b.fill(0x42),
+            &crate::card::Deadline::never(),
+        )
+        .expect("read")
+    }
+
+    #[test]
+    fn r12_the_portrait_is_decoded_only_after_passive_authentication() {
+        let mut genuine = chip();
+        let csca = vec![genuine.csca()];
+        let d = read(&mut genuine, &csca);
+        assert_eq!(authenticated_portrait(&d).as_deref(), Some(FACE));
+        // Another trust list: the DS does not chain, no portrait.
+        let d = read(&mut genuine, &[]);
+        assert!(!d.passive_authentication.authenticates(2));
+        assert_eq!(authenticated_portrait(&d), None);
+        // DG2 changed after signing: its hash fails, no portrait (DG1 still authenticates).
+        let mut tampered = chip();
+        let csca = vec![tampered.csca()];
+        let mut dg2 = crate::card::files::build_dg2(FACE, 0, 240, 320);
+        let n = dg2.len() - 3;
+        dg2[n] ^= 1;
+        tampered.replace_file(File::Dg(2), dg2);
+        let d = read(&mut tampered, &csca);
+        assert!(d.passive_authentication.authenticates(1));
+        assert!(!d.passive_authentication.authenticates(2));
+        assert_eq!(authenticated_portrait(&d), None);
     }
 }

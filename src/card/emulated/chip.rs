@@ -134,6 +134,15 @@ impl EmulatedPassport {
         self.csca.clone()
     }
 
+    /// Replace `file`'s bytes with `bytes` (added when absent), leaving EF.SOD as signed: a
+    /// hostile or tampered chip for tests (a file declaring gigabytes, a changed group).
+    pub fn replace_file(&mut self, file: File, bytes: Vec<u8>) {
+        match self.files.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, b)) => *b = bytes,
+            None => self.files.push((file, bytes)),
+        }
+    }
+
     /// A power cycle: access control and selection are gone (as when a card leaves the field).
     pub fn reset(&mut self) {
         self.app_selected = false;
@@ -461,10 +470,37 @@ mod tests {
     use super::*;
     use crate::card::emrtd::{self, Access, Protocol};
     use crate::card::pa::PaResult;
+    use crate::card::Deadline;
+    use crate::platform::clock::Stopwatch;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// The chip behind a reader that counts APDUs and answers each after `delay`: a slow or
+    /// stalling card.
+    struct Slow {
+        chip: EmulatedPassport,
+        delay: Duration,
+        sent: Arc<AtomicU32>,
+    }
+
+    impl Transport for Slow {
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(self.delay);
+            self.chip.transmit(apdu)
+        }
+
+        fn atr(&self) -> Vec<u8> {
+            self.chip.atr()
+        }
+    }
 
     const SPECIMEN: &str =
         "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
     const FACE: &[u8] = include_bytes!("../../../tests/fixtures/emrtd/face.jpg");
+    /// 2026-06-01T00:00:00Z: within the emulated PKI's validity (2025–2045).
+    const READ_AT: i64 = 1_780_272_000_000;
 
     /// Deterministic bytes for tests (SplitMix64).
     fn counter(seed: u64) -> impl FnMut(&mut [u8]) + Send {
@@ -503,7 +539,15 @@ mod tests {
     fn bac_read_verifies_against_the_chips_own_csca() {
         let mut chip = passport(None, false, FACE);
         let csca = vec![chip.csca()];
-        let doc = emrtd::read(&mut chip, &mrz(), &csca, &mut counter(9)).expect("BAC read");
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(9),
+            &Deadline::never(),
+        )
+        .expect("BAC read");
         assert_eq!(doc.access, Protocol::Bac);
         assert_eq!(doc.portrait.image, FACE);
         assert_eq!(
@@ -512,7 +556,10 @@ mod tests {
             "{:?}",
             doc.passive_authentication
         );
-        assert_eq!(emrtd::uid(&mut chip), Some(vec![0x08, 1, 2, 3]));
+        assert_eq!(
+            emrtd::uid(&mut chip, &Deadline::never()),
+            Some(vec![0x08, 1, 2, 3])
+        );
     }
 
     #[test]
@@ -530,8 +577,15 @@ mod tests {
                 (Access::Can(Zeroizing::new("123456".into())), "can"),
             ] {
                 chip.reset();
-                let doc = emrtd::read(&mut chip, &access, &csca, &mut counter(5))
-                    .unwrap_or_else(|e| panic!("{curve:?} {password}: {e}"));
+                let doc = emrtd::read(
+                    &mut chip,
+                    &access,
+                    &csca,
+                    READ_AT,
+                    &mut counter(5),
+                    &Deadline::never(),
+                )
+                .unwrap_or_else(|e| panic!("{curve:?} {password}: {e}"));
                 assert_eq!(
                     doc.access,
                     Protocol::Pace {
@@ -547,7 +601,9 @@ mod tests {
                 &mut chip,
                 &Access::Can(Zeroizing::new("654321".into())),
                 &csca,
+                READ_AT,
                 &mut counter(5),
+                &Deadline::never(),
             );
             assert!(
                 matches!(wrong, Err(Error::AccessDenied { protocol: "PACE" })),
@@ -561,7 +617,15 @@ mod tests {
         let mut chip = passport(None, false, FACE);
         let wrong =
             Access::Mrz(AccessKey::from_fields("L898902C", "690806", "940624").expect("fields"));
-        let err = emrtd::read(&mut chip, &wrong, &[], &mut counter(2)).expect_err("wrong key");
+        let err = emrtd::read(
+            &mut chip,
+            &wrong,
+            &[],
+            READ_AT,
+            &mut counter(2),
+            &Deadline::never(),
+        )
+        .expect_err("wrong key");
         assert!(
             matches!(err, Error::AccessDenied { protocol: "BAC" }),
             "{err:?}"
@@ -592,8 +656,198 @@ mod tests {
         big.extend(&FACE[2..]);
         let mut chip = passport(None, false, &big);
         let csca = vec![chip.csca()];
-        let doc = emrtd::read(&mut chip, &mrz(), &csca, &mut counter(3)).expect("large read");
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(3),
+            &Deadline::never(),
+        )
+        .expect("large read");
         assert_eq!(doc.portrait.image, big);
         assert_eq!(doc.passive_authentication.result, PaResult::Valid);
+    }
+
+    #[test]
+    fn r12_an_expired_deadline_stops_the_read_between_apdus() {
+        let sent = Arc::new(AtomicU32::new(0));
+        let mut slow = Slow {
+            chip: passport(None, false, FACE),
+            delay: Duration::ZERO,
+            sent: sent.clone(),
+        };
+        let csca = vec![slow.chip.csca()];
+        // The deadline passes once the card has answered 12 APDUs (mid-read: BAC is done,
+        // the files are being read).
+        let seen = sent.clone();
+        let deadline = Deadline::from_fn(Duration::from_millis(1), move || {
+            seen.load(Ordering::SeqCst) >= 12
+        });
+        let err = emrtd::read(
+            &mut slow,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &deadline,
+        )
+        .expect_err("the deadline passed");
+        assert!(
+            matches!(err, Error::DeadlinePassed { limit_ms: 1, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            sent.load(Ordering::SeqCst),
+            12,
+            "no APDU after the deadline"
+        );
+    }
+
+    #[test]
+    fn r12_a_file_declaring_4_gib_is_refused_before_it_is_read() {
+        let sent = Arc::new(AtomicU32::new(0));
+        let mut chip = passport(None, false, FACE);
+        // 75 84 FFFFFFFF: DG2 claiming 4 GiB, then a few bytes.
+        let mut huge = vec![0x75, 0x84, 0xFF, 0xFF, 0xFF, 0xFF];
+        huge.extend([0u8; 300]);
+        chip.replace_file(File::Dg(2), huge);
+        let csca = vec![chip.csca()];
+        let mut slow = Slow {
+            chip,
+            delay: Duration::ZERO,
+            sent: sent.clone(),
+        };
+        let err = emrtd::read(
+            &mut slow,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect_err("refused");
+        match err {
+            Error::FileTooLarge {
+                file,
+                declared,
+                limit,
+            } => {
+                assert_eq!(file, "DG2");
+                assert_eq!(declared, 6 + 0xFFFF_FFFF);
+                assert_eq!(limit, 256 * 1024);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Access control and EF.COM, DG1 and DG2's first chunk: no more READ BINARY for DG2.
+        assert!(sent.load(Ordering::SeqCst) < 12, "{sent:?}");
+        // An EF.COM over 1 KiB is refused the same way.
+        let mut chip = passport(None, false, FACE);
+        chip.replace_file(File::Com, tlv::encode(0x60, &[0u8; 1100]));
+        let err = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &[],
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(&err, Error::FileTooLarge { file, limit: 1024, .. } if file == "EF.COM"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn r12_time_a_hostile_card_holds_the_door_is_bounded_by_the_deadline() {
+        // A card answering every APDU after 15 ms: a whole read takes about 40 APDUs, so
+        // 0.6 s; the deadline of 200 ms stops it at the first APDU after 200 ms.
+        let delay = Duration::from_millis(15);
+        let limit = Duration::from_millis(200);
+        let mut slow = Slow {
+            chip: passport(None, false, FACE),
+            delay,
+            sent: Arc::new(AtomicU32::new(0)),
+        };
+        let csca = vec![slow.chip.csca()];
+        let watch = Stopwatch::start();
+        let err = emrtd::read(
+            &mut slow,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::after(limit),
+        )
+        .expect_err("the slow card is stopped");
+        let held = watch.elapsed();
+        assert!(matches!(err, Error::DeadlinePassed { .. }), "{err:?}");
+        // At most the deadline plus the one APDU under way (and scheduling on a busy host).
+        assert!(
+            held <= limit + delay + Duration::from_millis(150),
+            "held the door {held:?} for a {limit:?} deadline"
+        );
+    }
+
+    #[test]
+    fn r12_a_non_ascii_dg1_is_a_parse_failure_beside_a_complete_pa_result() {
+        let mut chip = passport(None, false, FACE);
+        let csca = vec![chip.csca()];
+        // The specimen MRZ with one byte turned into invalid UTF-8 (0xC3 0x28).
+        let mut line = SPECIMEN.as_bytes().to_vec();
+        line[5] = 0xC3;
+        line[6] = 0x28;
+        chip.replace_file(File::Dg(1), tlv::encode(0x61, &tlv::encode(0x5F1F, &line)));
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect("the read completes");
+        let why = doc.dg1.as_ref().expect_err("DG1 does not parse");
+        assert!(why.contains("ASCII"), "{why}");
+        let pa = &doc.passive_authentication;
+        assert_eq!(pa.result, PaResult::HashMismatch { dg: 1 });
+        assert_eq!(
+            pa.dg_hashes,
+            vec![("DG1".into(), false), ("DG2".into(), true)]
+        );
+        assert!(pa.sod_signature && pa.ds_by_csca && pa.certificates_valid);
+    }
+
+    #[test]
+    fn r12_dg15_listed_in_ef_com_is_read_and_checked() {
+        let mut chip = passport(None, false, FACE);
+        let csca = vec![chip.csca()];
+        // EF.COM listing DG1, DG2 and DG15 (tag 6F); DG15 holds a key the SOD never hashed.
+        let mut com = tlv::encode(0x5F01, b"0107");
+        com.extend(tlv::encode(0x5F36, b"040000"));
+        com.extend(tlv::encode(0x5C, &[0x61, 0x75, 0x6F]));
+        chip.replace_file(File::Com, tlv::encode(0x60, &com));
+        chip.replace_file(File::Dg(15), tlv::encode(0x6F, &[0x30, 0x00]));
+        let doc = emrtd::read(
+            &mut chip,
+            &mrz(),
+            &csca,
+            READ_AT,
+            &mut counter(4),
+            &Deadline::never(),
+        )
+        .expect("read");
+        assert!(
+            doc.files.iter().any(|f| f.file == "DG15"),
+            "{:?}",
+            doc.files
+        );
+        assert_eq!(
+            doc.passive_authentication.result,
+            PaResult::MissingHash { dg: 15 }
+        );
+        // DG1 and DG2 still authenticate on their own.
+        assert!(doc.passive_authentication.authenticates(2));
     }
 }

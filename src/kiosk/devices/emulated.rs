@@ -12,6 +12,7 @@ use super::bridge::Mailbox;
 use super::{Document, DocumentReader, FrameSource, ReadError, Slot};
 use crate::card::emrtd::Access;
 use crate::card::emulated::EmulatedPassport;
+use crate::card::Deadline;
 
 /// A reader whose card the caller swaps (None: nothing on the reader), beside a resident-ID
 /// reader whose bridge reports go to `bridge`. Passive authentication uses the room
@@ -40,7 +41,13 @@ impl EmulatedReader {
 }
 
 impl DocumentReader for EmulatedReader {
-    fn read(&mut self, slot: Slot, access: Option<&Access>) -> Result<Document, ReadError> {
+    fn read(
+        &mut self,
+        slot: Slot,
+        access: Option<&Access>,
+        deadline: &Deadline,
+        at_utc_ms: i64,
+    ) -> Result<Document, ReadError> {
         if slot == Slot::ResidentId {
             return self.bridge.take();
         }
@@ -60,7 +67,7 @@ impl DocumentReader for EmulatedReader {
                 *x = (i as u8).wrapping_mul(31).wrapping_add(7);
             }
         };
-        super::read_contactless(chip, access, &self.csca, &mut random)
+        super::read_contactless(chip, access, &self.csca, at_utc_ms, &mut random, deadline)
     }
 }
 

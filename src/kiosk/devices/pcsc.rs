@@ -14,6 +14,7 @@ use super::{Document, DocumentReader, ReadError, Slot};
 use crate::card::emrtd::Access;
 use crate::card::pcsc_reader::{Event, ReaderError, Readers};
 use crate::card::transport::TransportError;
+use crate::card::Deadline;
 
 /// Reads documents on a PC/SC reader (`wanted`, or whichever reader holds a card), and
 /// resident ID cards from the bridge's mailbox when the door has that reader.
@@ -51,7 +52,13 @@ fn gone(e: ReaderError) -> crate::card::Error {
 }
 
 impl DocumentReader for PcscDocuments {
-    fn read(&mut self, slot: Slot, access: Option<&Access>) -> Result<Document, ReadError> {
+    fn read(
+        &mut self,
+        slot: Slot,
+        access: Option<&Access>,
+        deadline: &Deadline,
+        at_utc_ms: i64,
+    ) -> Result<Document, ReadError> {
         if slot == Slot::ResidentId {
             return match &self.bridge {
                 Some(mailbox) => mailbox.take(),
@@ -73,7 +80,9 @@ impl DocumentReader for PcscDocuments {
                         &mut card,
                         access,
                         &self.csca,
+                        at_utc_ms,
                         &mut crate::platform::random::fill,
+                        deadline,
                     );
                     // Leave the card as it is: a reset would end the chip's session and
                     // change a random UID under the candidate's hand.

@@ -772,45 +772,4 @@ mod tests {
             assert_eq!(r.result, PaResult::Valid, "{r:?}");
         }
     }
-
-    #[test]
-    fn bsi_tr_03105_5_reference_sod() {
-        // BSI TR-03105-5 reference data set (tests/fixtures/bsi-tr03105-5/PROVENANCE.md):
-        // RSASSA-PSS by a DS valid 2013-12-16..2014-12-11, CSCA not included.
-        let sod_bytes: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/EF_SOD.bin");
-        let dg1: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/DG1.bin");
-        let dg14: &[u8] = include_bytes!("../../tests/fixtures/bsi-tr03105-5/DG14.bin");
-        let sod = sod::parse(sod_bytes).expect("reference SOD parses");
-        assert_eq!(sod.content_type, sod::LDS_SECURITY_OBJECT);
-        assert_eq!(
-            sod.hashes.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            vec![1, 2, 3, 14, 4]
-        );
-        assert_eq!(files::parse_dg1(dg1).expect("DG1").surname, "MUSTERMANN");
-        // 2014-06-01T00:00:00Z: within the DS's validity.
-        let at = 1_401_580_800_000;
-        let r = verify(
-            Ok(&sod),
-            &[(File::Dg(1), dg1), (File::Dg(14), dg14)],
-            &[],
-            at,
-        );
-        assert_eq!(
-            r.dg_hashes,
-            vec![("DG1".into(), true), ("DG14".into(), true)]
-        );
-        assert!(
-            r.content_type && r.content_digest && r.signer_matches,
-            "{r:?}"
-        );
-        assert!(
-            r.sod_signature,
-            "RSASSA-PSS over the signed attributes: {r:?}"
-        );
-        assert_eq!(r.result, PaResult::UnknownSigner, "no CSCA given");
-        // Read today, the DS has long expired: reported once a trust list knows its CSCA;
-        // here the certificates are simply not valid.
-        let late = verify(Ok(&sod), &[(File::Dg(1), dg1)], &[], READ_AT);
-        assert!(!late.certificates_valid);
-    }
 }

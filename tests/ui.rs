@@ -528,7 +528,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
 
     // The exported log verifies and holds the whole story.
     let out = common::packages::examgate()
-        .args(["log", "verify"])
+        .args(["log", "verify", "--kiosk-key", &stage.kiosk_public])
         .arg(&exported)
         .output()
         .expect("log verify");

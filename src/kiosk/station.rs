@@ -289,6 +289,10 @@ impl<'a> Station<'a> {
                     self.mode = Mode::Review(t);
                 }
             }
+            // The seal attested the counts and the report: nothing changes them after it.
+            C::Resolve(_) | C::RecordIncident(_) if self.sealed => {
+                self.notice = Notice::Failed("the session is sealed".to_string());
+            }
             C::Resolve(code) => {
                 if let Mode::Review(t) = self.mode.clone() {
                     if self.runner.tally.referral(&t).is_some() {

@@ -94,6 +94,17 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         );
     }
 
+    // Issue 12: the seal code is printed at the seal, and the kiosk key at the end.
+    let seal_code = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SEALED: seal code "))
+        .and_then(|rest| rest.split(" (").next())
+        .unwrap_or_else(|| panic!("no seal code printed: {stdout}"))
+        .to_string();
+    assert!(
+        at("SEALED: seal code") > at("— an incident, then the seal"),
+        "{stdout}"
+    );
     let kiosk_key = stdout
         .lines()
         .find_map(|l| l.split("--kiosk-key ").nth(1))
@@ -101,7 +112,7 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         .unwrap_or_else(|| panic!("no kiosk key printed: {stdout}"));
 
     // The kiosk's own log (--live: it has no trailer) and the exported copy both verify
-    // against the printed kiosk key, seal included.
+    // against the printed key and seal code, seal included.
     let log = work.join("kiosk-log.db");
     let exported: Vec<_> = std::fs::read_dir(work.join("export"))
         .expect("export dir")
@@ -110,7 +121,9 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
     assert_eq!(exported.len(), 1, "one export");
     for (file, live) in [(log, true), (exported[0].clone(), false)] {
         let mut verify = common::packages::examgate();
-        verify.args(["log", "verify", "--kiosk-key", &kiosk_key]);
+        verify
+            .args(["log", "verify", "--kiosk-key", &kiosk_key])
+            .args(["--seal-code", &seal_code]);
         if live {
             verify.arg("--live");
         }
@@ -118,7 +131,7 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
         assert!(text.contains("2 sealed evidence items match"), "{text}");
-        assert!(text.contains("session chinese sealed at event"), "{text}");
+        assert!(text.contains(&format!("seal code {seal_code}")), "{text}");
         assert_eq!(
             text.contains("export trailer signed by the kiosk matches"),
             !live,

@@ -338,7 +338,7 @@ pub fn verify_evidence(rows: &[StoredRow], evidence: &[(i64, Vec<u8>)]) -> Optio
 /// session start (the same session after a restart, or the next one). Anything else — a
 /// decision, a resolution, an admission by hand, an incident, a second seal — would have
 /// happened after the invigilators attested the counts.
-const AFTER_SEAL: &[&str] = &[
+pub const AFTER_SEAL: &[&str] = &[
     "invigilator_unlock",
     "invigilator_pin_rejected",
     "invigilator_locked_out",
@@ -407,7 +407,12 @@ pub fn verify_sessions(rows: &[StoredRow], live: bool) -> Result<Sessions, (u64,
                         },
                     ))
                 }
-                _ => current = Some((o.session, seq, false)),
+                _ => {
+                    // A session sealed earlier stays sealed when it is opened again (the
+                    // kiosk restarted with that session's package, to export again).
+                    let sealed = out.seals.iter().any(|(s, _)| *s == o.session);
+                    current = Some((o.session, seq, sealed));
+                }
             },
             Some(Event::Seal(seal)) => match &mut current {
                 Some((s, _, sealed)) if *s == seal.session => {
@@ -801,6 +806,32 @@ mod tests {
                 vec![opened("a"), opened("a"), seal("a"), opened("a"), unlock()],
                 false,
                 None,
+            ),
+            (
+                "an earlier session opened again after the next one stays sealed",
+                vec![
+                    opened("a"),
+                    seal("a"),
+                    opened("b"),
+                    seal("b"),
+                    opened("a"),
+                    unlock(),
+                ],
+                false,
+                None,
+            ),
+            (
+                "nothing but the allowed kinds after it, either",
+                vec![
+                    opened("a"),
+                    seal("a"),
+                    opened("b"),
+                    seal("b"),
+                    opened("a"),
+                    incident(),
+                ],
+                false,
+                Some((6, after("incident"))),
             ),
             (
                 "two sessions sealed",

@@ -108,7 +108,8 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
     let kiosk_key = stdout
         .lines()
         .find_map(|l| l.split("--kiosk-key ").nth(1))
-        .map(|k| k.trim_end_matches(')').to_string())
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
         .unwrap_or_else(|| panic!("no kiosk key printed: {stdout}"));
 
     // The kiosk's own log (--live: it has no trailer) and the exported copy both verify

@@ -9,12 +9,17 @@ pub mod evidence;
 pub mod record;
 pub mod seal;
 pub mod store;
+pub mod trailer;
 pub mod verify;
 
 pub use evidence::{EvidenceSealer, SealedEvidence};
 pub use record::{AuditRecord, EventKind, Signed, Unsigned};
+pub use seal::SealCode;
 pub use store::{read, Journal, LogFile};
-pub use verify::{verify_evidence, verify_rows, Problem, Report, StoredRow};
+pub use verify::{
+    verify_evidence, verify_log, verify_rows, Checks, LogReport, Problem, Report, StoredRow,
+    StoredTrailer,
+};
 
 /// What went wrong with the log file itself. A broken chain is a [`verify::Report`], not
 /// an error.
@@ -23,6 +28,14 @@ pub enum Error {
     /// An export would overwrite a file.
     #[error("export target {0} already exists; choose a new file")]
     ExportExists(String),
+    /// The finished export could not be put in place.
+    #[error("export {path}: {source}")]
+    ExportWrite {
+        /// The export's file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
     /// SQLite refused an operation (corrupt file, disk full, a trigger).
     #[error("log database {path}: {source}")]
     Sqlite {
@@ -64,7 +77,8 @@ pub enum Error {
         /// The hash expected.
         expected: String,
     },
-    /// The file's existing head does not verify; appending would extend a broken chain.
+    /// The file does not verify (chain, signatures or evidence) when it is opened for
+    /// appending; appending would extend a broken chain.
     #[error("log {path} does not verify at seq {seq}: {what}; refusing to append")]
     BrokenHead {
         /// The database file.

@@ -252,6 +252,7 @@ pub fn show(ui: &AppWindow, v: &View) {
     ));
     ui.set_invigilator(v.invigilator.as_str().into());
     ui.set_sealed(v.sealed);
+    ui.set_seal_code(v.seal_code.as_str().into());
     if let Some(r) = &v.review {
         ui.set_review_ticket(r.ticket.as_str().into());
         ui.set_review_name(r.name.as_str().into());
@@ -383,7 +384,7 @@ impl Screenful {
     pub fn signature(&self) -> String {
         let v = &self.view;
         format!(
-            "{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}",
+            "{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
             v.screen,
             v.preview.is_some(),
             v.hint,
@@ -394,7 +395,8 @@ impl Screenful {
             v.referrals.len(),
             v.incidents.len(),
             v.missing,
-            v.sealed
+            v.sealed,
+            v.seal_code
         )
     }
 }

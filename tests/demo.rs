@@ -94,23 +94,63 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         );
     }
 
-    // The kiosk's own log and the exported copy both verify, seal included.
+    // Issue 12: the seal code is printed at the seal, and the kiosk key at the end.
+    let seal_code = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("SEALED: seal code "))
+        .and_then(|rest| rest.split(" (").next())
+        .unwrap_or_else(|| panic!("no seal code printed: {stdout}"))
+        .to_string();
+    assert!(
+        at("SEALED: seal code") > at("— an incident, then the seal"),
+        "{stdout}"
+    );
+    let kiosk_key = stdout
+        .lines()
+        .find_map(|l| l.split("--kiosk-key ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no kiosk key printed: {stdout}"));
+
+    // The kiosk's own log (--live: it has no trailer) and the exported copy both verify
+    // against the printed key and seal code, seal included.
     let log = work.join("kiosk-log.db");
     let exported: Vec<_> = std::fs::read_dir(work.join("export"))
         .expect("export dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     assert_eq!(exported.len(), 1, "one export");
-    for file in [log, exported[0].clone()] {
-        let out = common::packages::examgate()
-            .args(["log", "verify"])
-            .arg(&file)
-            .output()
-            .expect("log verify");
+    for (file, live) in [(log, true), (exported[0].clone(), false)] {
+        let mut verify = common::packages::examgate();
+        verify
+            .args(["log", "verify", "--kiosk-key", &kiosk_key])
+            .args(["--seal-code", &seal_code]);
+        if live {
+            verify.arg("--live");
+        }
+        let out = verify.arg(&file).output().expect("log verify");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
         assert!(text.contains("2 sealed evidence items match"), "{text}");
+        assert!(text.contains(&format!("seal code {seal_code}")), "{text}");
+        assert_eq!(
+            text.contains("export trailer signed by the kiosk matches"),
+            !live,
+            "{text}"
+        );
     }
+    // Without the kiosk key nothing is verified: the key in the file proves nothing.
+    let out = common::packages::examgate()
+        .args(["log", "verify"])
+        .arg(&exported[0])
+        .output()
+        .expect("log verify");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--kiosk-key is required") && said.contains("proves nothing"),
+        "{said}"
+    );
     let shown = common::packages::examgate()
         .args(["log", "show"])
         .arg(work.join("kiosk-log.db"))

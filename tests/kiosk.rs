@@ -257,8 +257,9 @@ impl Drop for Kiosk {
 }
 
 fn verify_log(dir: &Path) {
+    // The kiosk's own log, mid-session: no export trailer, the session not sealed yet.
     let out = examgate()
-        .args(["log", "verify"])
+        .args(["log", "verify", "--live"])
         .arg(dir.join("kiosk-log.db"))
         .arg("--kiosk-key")
         .arg(format!("@{}", dir.join("keys/kiosk-K-T1.pub").display()))
@@ -359,6 +360,62 @@ fn without_camera_or_reader_the_device_error_screen_shows_and_the_kiosk_keeps_ru
         "{said:?}"
     );
     verify_log(&dir);
+}
+
+#[test]
+fn r12_a_kiosk_refuses_to_start_on_a_log_that_does_not_verify_and_says_where() {
+    let dir = scratch("kiosk-broken-log");
+    let package = exam(&dir);
+    let config = config(
+        &dir,
+        "S01/R101",
+        "device = 63",
+        "name = \"No Such Reader 00 00\"",
+    );
+    let mut kiosk = Kiosk::start(&package, &config);
+    kiosk.expect("screen device-error", 60);
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
+    verify_log(&dir);
+
+    // Someone edits the session start on the kiosk's disk (the triggers dropped first).
+    let log = dir.join("kiosk-log.db");
+    let conn = rusqlite::Connection::open(&log).expect("open the kiosk log");
+    conn.execute_batch(
+        "DROP TRIGGER events_no_update;
+         UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'maths', 'mathz') AS BLOB)
+         WHERE seq = 1;",
+    )
+    .expect("tamper");
+    let events = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .expect("count")
+    };
+    let before = events(&conn);
+    drop(conn);
+    let out = examgate()
+        .arg("kiosk")
+        .arg("--package")
+        .arg(&package)
+        .arg("--config")
+        .arg(&config)
+        .arg("--headless")
+        .stdin(Stdio::null())
+        .output()
+        .expect("examgate kiosk runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("kiosk-log.db")
+            && said.contains("does not verify at seq 1: content does not match its hash"),
+        "{said}"
+    );
+    let conn = rusqlite::Connection::open(&log).expect("open the kiosk log");
+    assert_eq!(
+        events(&conn),
+        before,
+        "the refused kiosk appended to the log"
+    );
 }
 
 #[test]

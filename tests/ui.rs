@@ -275,7 +275,18 @@ fn every_screen() -> Vec<(&'static str, View)> {
         View {
             screen: Screen::Seal,
             sealed: true,
+            seal_code: "142 · K7F3-9QW2".into(),
             notice: Notice::Exported("/media/usb/K-S01-R101-chinese.examgate-log".into()),
+            ..base()
+        },
+    ));
+    // Issue 12: after the seal the door is closed and shows the seal code.
+    out.push((
+        "idle-sealed",
+        View {
+            screen: Screen::Idle,
+            sealed: true,
+            seal_code: "142 · K7F3-9QW2".into(),
             ..base()
         },
     ));
@@ -297,6 +308,13 @@ fn next_view(updates: &Receiver<Update>, state: &mut Screenful) -> View {
             return state.view.clone();
         }
     }
+}
+
+/// Whether an element with exactly this text (a `Text`'s label is its text) is on screen.
+fn has_text(ui: &AppWindow, text: &str) -> bool {
+    ElementHandle::find_by_accessible_label(ui, text)
+        .next()
+        .is_some()
 }
 
 fn click(ui: &AppWindow, label: &str) {
@@ -516,7 +534,24 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         v.sealed && v.screen == Screen::Idle,
         "sealed, then locked: {v:?}"
     );
+    // Issue 12: the seal code is on the door's screen after the seal (invigilator mode has
+    // locked itself), for the paper room record.
+    let seal_code = v.seal_code.clone();
+    assert!(
+        examgate::journal::SealCode::parse(&seal_code).is_ok(),
+        "seal code {seal_code:?}"
+    );
+    assert!(
+        has_text(&ui, &format!("Seal code: {seal_code}")),
+        "{seal_code}"
+    );
+    snap(&ui, "flow-04-sealed-idle-en");
     unlock(&mut touch);
+    assert!(
+        has_text(&ui, &format!("Seal code: {seal_code}")),
+        "{seal_code}"
+    );
+    snap(&ui, "flow-04-sealed-home-en");
     let v = touch(&|ui| click(ui, "Export the log"));
     let Notice::Exported(path) = &v.notice else {
         panic!("export failed: {:?}", v.notice);
@@ -526,9 +561,11 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     let exported = PathBuf::from(path);
     assert!(exported.is_file());
 
-    // The exported log verifies and holds the whole story.
+    // The exported log verifies (against the kiosk's key, with the seal code copied from
+    // the screen) and holds the whole story.
     let out = common::packages::examgate()
-        .args(["log", "verify"])
+        .args(["log", "verify", "--kiosk-key", &stage.kiosk_public])
+        .args(["--seal-code", &seal_code])
         .arg(&exported)
         .output()
         .expect("log verify");

@@ -101,11 +101,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         eprintln!("examgate demo: the kiosk stopped: {why}");
         return Ok(ExitCode::FAILURE);
     }
+    // The kiosk's own log has no export trailer and is checked with --live; the export
+    // (with its trailer) without it, and with the seal code printed at the seal.
     println!(
-        "the kiosk's signed log: {} (check it with: examgate log verify {} --kiosk-key {})",
+        "the kiosk's signed log: {}\n  check it with: examgate log verify --live --kiosk-key {} {}\n  \
+         its export, in {}, verifies without --live (add --seal-code with the code above)",
         stage.log.display(),
+        stage.kiosk_public,
         stage.log.display(),
-        stage.kiosk_public
+        work.join("export").display(),
     );
     Ok(ExitCode::SUCCESS)
 }

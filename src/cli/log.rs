@@ -5,21 +5,31 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use examgate::journal::{self, EventKind, Journal};
+use examgate::journal::{self, EventKind, Journal, SealCode};
 use examgate::platform::clock::{Clock, SystemClock};
 use examgate::platform::keystore::{self, KeyStore, SeedKeyStore};
 
 /// Log verbs.
 #[derive(Subcommand)]
 pub enum LogCommand {
-    /// Check the whole chain and every signature; print the first broken place.
+    /// Check the whole chain and every signature, the sealed evidence, that every session
+    /// is sealed and nothing but unlocks, PINs and device notes follows a seal, and an
+    /// export's kiosk-signed trailer; print the first broken place.
     Verify {
-        /// The log database.
+        /// The log database (an export, or with --live a kiosk's own log).
         db: PathBuf,
-        /// The kiosk's public key (64 hex digits, or @FILE holding them). Without it the key
-        /// recorded in the file is used, which proves only internal consistency.
+        /// The kiosk's public key (64 hex digits, or @FILE holding them), from its
+        /// enrolment. Required: the key recorded in the file proves nothing.
         #[arg(long)]
         kiosk_key: Option<String>,
+        /// The file is a kiosk's own log, not an export: it has no trailer, and its last
+        /// session may still be open.
+        #[arg(long)]
+        live: bool,
+        /// A seal code from the paper room record (`142 · K7F3-9QW2`); repeatable. The log
+        /// must hold that seal at that count.
+        #[arg(long = "seal-code")]
+        seal_codes: Vec<String>,
     },
     /// Print the events readably; names and document numbers redacted unless --reveal.
     Show {
@@ -51,7 +61,12 @@ pub enum LogCommand {
 /// Run a log verb.
 pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        LogCommand::Verify { db, kiosk_key } => verify(&db, kiosk_key.as_deref()),
+        LogCommand::Verify {
+            db,
+            kiosk_key,
+            live,
+            seal_codes,
+        } => verify(&db, kiosk_key.as_deref(), live, &seal_codes),
         LogCommand::Show { db, reveal } => show(&db, reveal),
         LogCommand::Stress {
             db,
@@ -62,36 +77,66 @@ pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn verify(db: &std::path::Path, kiosk_key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let file = journal::read(db)?;
-    let (key, source) = match kiosk_key {
-        Some(arg) => (super::public_key_arg(arg, "--kiosk-key")?, "given key"),
-        None => (
-            keystore::parse_public_key(&keystore::hex(&file.recorded_key), "the file's key")?,
-            "key recorded in the file",
-        ),
+fn verify(
+    db: &std::path::Path,
+    kiosk_key: Option<&str>,
+    live: bool,
+    seal_codes: &[String],
+) -> anyhow::Result<ExitCode> {
+    let Some(kiosk_key) = kiosk_key else {
+        // Whoever can edit the file can replace the key in it and re-sign every event, so a
+        // check against that key passes on any forgery.
+        eprintln!(
+            "examgate log verify: --kiosk-key is required. The key stored in the file proves \
+             nothing: whoever edits the file can replace it and re-sign every event. Give the \
+             kiosk's public key from its enrolment (examgate demo prints the demo kiosk's)."
+        );
+        return Ok(ExitCode::from(2));
     };
+    let key = super::public_key_arg(kiosk_key, "--kiosk-key")?;
+    let checks = journal::Checks {
+        live,
+        seal_codes: seal_codes
+            .iter()
+            .map(|c| SealCode::parse(c))
+            .collect::<Result<_, _>>()?,
+    };
+    let file = journal::read(db)?;
     let total = file.rows.len();
-    let evidence_problem = journal::verify_evidence(&file.rows, &file.evidence);
-    let mut report = journal::verify_rows(file.rows, &file.kiosk_id, &key);
-    if report.problem.is_none() {
-        report.problem = evidence_problem;
-    }
+    let found = journal::verify_log(&file, &key, &checks);
+    let report = &found.report;
     match &report.problem {
         None => {
+            let trailer = if found.trailer {
+                "export trailer signed by the kiosk matches"
+            } else {
+                "no trailer (live log)"
+            };
             println!(
-                "{}: kiosk {}, {} events, chain and signatures OK ({source}), {} sealed evidence items match; head {}",
+                "{}: kiosk {}, {} events, chain and signatures OK, {} sealed evidence items match, {trailer}; head {}",
                 db.display(),
                 file.kiosk_id,
                 report.verified,
                 file.evidence.len(),
                 report.head.map_or("-".into(), |h| keystore::hex(&h)),
             );
+            for (session, code) in &found.sessions.seals {
+                println!(
+                    "  session {session} sealed at event {}: seal code {code}",
+                    code.events
+                );
+            }
+            if let Some(open) = &found.sessions.open {
+                println!("  session {open} is open (not sealed yet)");
+            }
+            for code in &checks.seal_codes {
+                println!("  seal code {code} matches the log");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Some((seq, problem)) => {
             println!(
-                "{}: kiosk {}: BROKEN at seq {seq}: {problem} ({} of {total} events verified before it)",
+                "{}: kiosk {}: BROKEN at seq {seq}: {problem} ({} of {total} events verified)",
                 db.display(),
                 file.kiosk_id,
                 report.verified,

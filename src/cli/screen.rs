@@ -37,17 +37,30 @@ fn print_update(u: &Update) {
     }
 }
 
-/// Print each decision (and, with `screens`, each change of screen or of missing devices)
-/// until the worker stops; `Some(why)` when it stopped on an error.
+/// Print the seal code once the view first carries it: the console's reader copies it onto
+/// the paper room record as the invigilators do from the screen.
+fn print_seal_code(state: &Screenful, printed: &mut String) {
+    let code = &state.view.seal_code;
+    if !code.is_empty() && code != printed {
+        println!("  SEALED: seal code {code} (copy it onto the paper room record)");
+        printed.clone_from(code);
+    }
+}
+
+/// Print each decision and the seal code (and, with `screens`, each change of screen or of
+/// missing devices) until the worker stops; `Some(why)` when it stopped on an error.
 pub fn print_all(updates: Receiver<Update>, screens: bool) -> Option<String> {
     let mut state = Screenful::default();
     let mut last = String::new();
+    let mut seal_code = String::new();
     for u in updates {
         print_update(&u);
         if let Update::Failed(why) = &u {
             return Some(why.clone());
         }
-        if screens && state.apply(&u) {
+        let changed = state.apply(&u);
+        print_seal_code(&state, &mut seal_code);
+        if screens && changed {
             let v = &state.view;
             let mut line = format!("screen {}", v.screen.name());
             if !v.missing.is_empty() {
@@ -75,12 +88,15 @@ pub fn render_all(
     ui::set_language(&ui, lang);
     let mut state = Screenful::default();
     let (mut last, mut n) = (String::new(), 0);
+    let mut seal_code = String::new();
     for u in updates {
         print_update(&u);
         if let Update::Failed(why) = &u {
             return Ok(Some(why.clone()));
         }
-        if !state.apply(&u) {
+        let changed = state.apply(&u);
+        print_seal_code(&state, &mut seal_code);
+        if !changed {
             continue;
         }
         let sig = state.signature();

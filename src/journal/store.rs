@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use super::evidence::SealedEvidence;
 use super::record::{AuditRecord, EventKind, Signed, Unsigned};
-use super::verify::StoredRow;
+use super::trailer::Trailer;
+use super::verify::{StoredRow, StoredTrailer};
 use super::Error;
 use crate::platform::keystore::{hex, KeyStore};
 
@@ -124,27 +125,102 @@ impl Journal {
             Some(_) => {}
         }
         let (head_seq, head_hash) = head(&conn, kiosk_id, &shown)?;
-        Ok(Journal {
+        let journal = Journal {
             conn,
             path: shown,
             kiosk_id: kiosk_id.to_string(),
             head_seq,
             head_hash,
-        })
+        };
+        journal.check(key)?;
+        Ok(journal)
+    }
+
+    /// The whole file checked before anything is appended: every event's link, hash and
+    /// signature under the kiosk key, and the sealed evidence against the events naming it.
+    /// A kiosk that started on an edited or cut-down file would carry on from it (forget
+    /// admissions, lift PIN lockouts) and extend a chain nobody can verify; it refuses,
+    /// naming the first broken place.
+    fn check(&self, key: &VerifyingKey) -> Result<(), Error> {
+        let rows = self.rows()?;
+        let evidence = evidence_rows(&self.conn, &self.kiosk_id, &self.path)?;
+        let evidence_problem = super::verify::verify_evidence(&rows, &evidence);
+        let report = super::verify::verify_rows(rows, &self.kiosk_id, key);
+        let broken = |seq: u64, what: String| Error::BrokenHead {
+            path: self.path.clone(),
+            seq,
+            what,
+        };
+        if let Some((seq, problem)) = report.problem.or(evidence_problem) {
+            return Err(broken(seq, problem.to_string()));
+        }
+        // The head read separately must be the head that verified (rows() and head() are
+        // two queries; a row of another kiosk id or a seq < 1 would part them).
+        if report.verified != self.head_seq || report.head.unwrap_or([0; 32]) != self.head_hash {
+            return Err(broken(
+                self.head_seq,
+                format!(
+                    "the last event is seq {} but the chain verified up to seq {}",
+                    self.head_seq, report.verified
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// A consistent copy of the whole log (events and sealed evidence) in a new file at
-    /// `to`, for the exam office; refuses to overwrite an existing file.
-    pub fn export_to(&self, to: &Path) -> Result<(), Error> {
+    /// `to`, for the exam office, closed by a trailer the kiosk signs with `keys`: its id,
+    /// the number of events and the chain head (see [`super::trailer`]). Refuses to
+    /// overwrite an existing file. The copy is written beside `to` and renamed only once
+    /// its trailer is in, so a file at `to` is always a whole export.
+    pub fn export_to(&self, to: &Path, keys: &dyn KeyStore, at_ms: i64) -> Result<(), Error> {
         let shown = to.display().to_string();
         if to.exists() {
             return Err(Error::ExportExists(shown));
         }
-        // VACUUM INTO writes a transactionally consistent, compacted copy.
+        let mut partial = to.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        // A partial copy left by an export that was cut off (power) holds nothing new.
+        let _ = std::fs::remove_file(&partial);
+        let shown_partial = partial.display().to_string();
+        // VACUUM INTO writes a transactionally consistent, compacted copy; this connection
+        // is the only writer, so the head in memory is the copy's last event.
         self.conn
-            .execute("VACUUM INTO ?1", params![shown])
-            .map(|_| ())
-            .map_err(sql(&shown))
+            .execute("VACUUM INTO ?1", params![shown_partial])
+            .map_err(sql(&shown_partial))?;
+        let trailer = Trailer {
+            kiosk_id: self.kiosk_id.clone(),
+            events: self.head_seq,
+            chain_head: self.head_hash,
+            exported_at_ms: at_ms,
+        };
+        let signature = trailer.sign(keys);
+        let written = Connection::open(&partial).and_then(|copy| {
+            copy.execute_batch(super::trailer::TRAILER_TABLE_SQL)?;
+            copy.execute(
+                "INSERT INTO export_trailer (kiosk_id, events, chain_head, exported_at_ms, signature)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    trailer.kiosk_id,
+                    trailer.events as i64,
+                    trailer.chain_head.as_slice(),
+                    trailer.exported_at_ms,
+                    signature.as_slice()
+                ],
+            )?;
+            // One self-contained file for the stick: no -wal beside it.
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            copy.close().map_err(|(_, e)| e)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(sql(&shown_partial)(e));
+        }
+        std::fs::rename(&partial, to).map_err(|source| Error::ExportWrite {
+            path: shown,
+            source,
+        })
     }
 
     /// This kiosk's events in sequence order (a restarted kiosk resumes its session from them).
@@ -345,6 +421,9 @@ pub struct LogFile {
     pub rows: Vec<StoredRow>,
     /// Sealed evidence: (sequence number of its event, ciphertext).
     pub evidence: Vec<(i64, Vec<u8>)>,
+    /// The export trailer's rows (exactly one in a whole export); `None` when the file has
+    /// no trailer table (a kiosk's own log, or an export whose table was dropped).
+    pub trailers: Option<Vec<StoredTrailer>>,
 }
 
 /// Read a log file without creating it (a missing file is an error).
@@ -366,19 +445,60 @@ pub fn read(path: &Path) -> Result<LogFile, Error> {
         .map_err(sql(&shown))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql(&shown))?;
-    let evidence = conn
-        .prepare("SELECT seq, ciphertext FROM evidence WHERE kiosk_id = ?1 ORDER BY seq")
-        .and_then(|mut stmt| {
-            stmt.query_map([&kiosk_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .map_err(sql(&shown))?;
+    let evidence = evidence_rows(&conn, &kiosk_id, &shown)?;
+    let trailers = trailer_rows(&conn, &shown)?;
     Ok(LogFile {
         kiosk_id,
         recorded_key,
         rows,
         evidence,
+        trailers,
     })
+}
+
+/// Sealed evidence rows of `kiosk_id`: (sequence number of its event, ciphertext).
+fn evidence_rows(
+    conn: &Connection,
+    kiosk_id: &str,
+    path: &str,
+) -> Result<Vec<(i64, Vec<u8>)>, Error> {
+    conn.prepare("SELECT seq, ciphertext FROM evidence WHERE kiosk_id = ?1 ORDER BY seq")
+        .and_then(|mut stmt| {
+            stmt.query_map([kiosk_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(sql(path))
+}
+
+/// The export trailer rows, if the file has the table (only exports do).
+fn trailer_rows(conn: &Connection, path: &str) -> Result<Option<Vec<StoredTrailer>>, Error> {
+    let has_table: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'export_trailer'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql(path))?;
+    if !has_table {
+        return Ok(None);
+    }
+    conn.prepare(
+        "SELECT kiosk_id, events, chain_head, exported_at_ms, signature FROM export_trailer",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_map([], |r| {
+            Ok(StoredTrailer {
+                kiosk_id: r.get(0)?,
+                events: r.get(1)?,
+                chain_head: r.get(2)?,
+                exported_at_ms: r.get(3)?,
+                signature: r.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()
+    })
+    .map(Some)
+    .map_err(sql(path))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::tally::Tally;
 use crate::decision::{FaceEvidence, TicketNumber};
 use crate::journal::actions::Verdict;
 use crate::journal::events::{DecisionEvent, Event, EventError};
-use crate::journal::seal::Incident;
+use crate::journal::seal::{Incident, SealCode};
 use crate::journal::StoredRow;
 
 /// Kind of the event a kiosk logs when it starts a session.
@@ -41,6 +41,8 @@ pub struct Replayed {
     pub incidents: Vec<Incident>,
     /// Whether the session was sealed.
     pub sealed: bool,
+    /// The seal's code (what the invigilators copied onto the paper record), once sealed.
+    pub seal_code: Option<SealCode>,
     /// Wrong PINs per invigilator since their last unlock (count, time of the last), from
     /// the whole log: a restart must not lift a lockout.
     pub wrong_pins: HashMap<String, (u32, i64)>,
@@ -107,7 +109,11 @@ pub fn replay(rows: &[StoredRow], session: &str) -> Result<Replayed, ReplayError
                 invigilator: i.invigilator,
                 text: i.text,
             }),
-            Event::Seal(_) => out.sealed = true,
+            Event::Seal(_) => {
+                out.sealed = true;
+                let hash = <[u8; 32]>::try_from(row.hash.as_slice()).unwrap_or([0; 32]);
+                out.seal_code = Some(SealCode::new(seq, &hash));
+            }
             _ => {}
         }
     }
@@ -236,15 +242,18 @@ mod tests {
             ticket: t("Z"),
             session: crate::decision::SessionId("maths".into()),
         });
-        let rows = [
+        let mut rows = [
             opened(1, "maths"),
             decision(2, "A", &Decision::Admit { seat: 3 }),
             decision(3, "A", &paper),
             seal(4, "maths", "T2"),
         ];
+        rows[3].hash = vec![0xA7; 32];
         let r = replay(&rows, "maths").expect("replays");
         assert!(r.tally.admitted.is_empty());
         assert!(r.sealed);
+        // r12: a restarted kiosk shows the same seal code the invigilators copied.
+        assert_eq!(r.seal_code, Some(SealCode::new(4, &[0xA7; 32])));
     }
 
     #[test]

@@ -321,9 +321,10 @@ impl<'a> Runner<'a> {
         Ok(Some(false))
     }
 
-    /// Copy the log to a new file for the exam office.
+    /// Copy the log to a new file for the exam office, closed by the kiosk-signed trailer.
     pub fn export_log(&self, to: &std::path::Path) -> Result<(), crate::journal::Error> {
-        self.journal.export_to(to)
+        self.journal
+            .export_to(to, self.keys, self.clock.now_utc_ms())
     }
 
     /// The hash of the last log event (what a seal closes).

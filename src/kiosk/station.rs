@@ -16,7 +16,7 @@ use crate::decision::{Decision, FaceEvidence, Guidance, ReferReason, Severity, T
 use crate::invigilator::{Attempt, Pin, PinGate};
 use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
 use crate::journal::events::{Event, ManualAdmission};
-use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal};
+use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal, SealCode};
 use crate::platform::isolate::Fault;
 
 /// Kinds of incident the invigilator can record with one touch.
@@ -165,6 +165,8 @@ pub struct Station<'a> {
     signed_in: Option<String>,
     incidents: Vec<Incident>,
     sealed: bool,
+    /// The seal's code once sealed (shown at the door and in invigilator mode).
+    seal_code: Option<SealCode>,
     notice: Notice,
     /// When invigilator mode was last touched (ms), for the auto-lock.
     touched_ms: i64,
@@ -184,6 +186,7 @@ impl<'a> Station<'a> {
             signed_in: None,
             incidents: Vec::new(),
             sealed: false,
+            seal_code: None,
             notice: Notice::None,
             touched_ms: 0,
             faults: Vec::new(),
@@ -220,6 +223,7 @@ impl<'a> Station<'a> {
         let r = self.runner.resume(&self.info.session)?;
         self.incidents = r.incidents;
         self.sealed = r.sealed;
+        self.seal_code = r.seal_code;
         self.gate.restore(r.wrong_pins);
         Ok(())
     }
@@ -227,6 +231,11 @@ impl<'a> Station<'a> {
     /// Whether the session is sealed.
     pub fn sealed(&self) -> bool {
         self.sealed
+    }
+
+    /// The seal code, once the session is sealed.
+    pub fn seal_code(&self) -> Option<SealCode> {
+        self.seal_code
     }
 
     fn lock(&mut self) {
@@ -337,6 +346,10 @@ impl<'a> Station<'a> {
                 if let Some((_, t)) = seated.into_iter().find(|(seat, _)| *seat == n) {
                     self.mode = Mode::Review(t);
                 }
+            }
+            // The seal attested the counts and the report: nothing changes them after it.
+            C::Resolve(_) | C::RecordIncident(_) if self.sealed => {
+                self.notice = Notice::Failed("the session is sealed".to_string());
             }
             C::Resolve(code) => {
                 if let Mode::Review(t) = self.mode.clone() {
@@ -590,8 +603,9 @@ impl<'a> Station<'a> {
             self.runner.log_head(),
         ) {
             Ok(seal) => {
-                self.runner.log_action(&Action::Seal(seal))?;
+                let seq = self.runner.log_action(&Action::Seal(seal))?;
                 self.sealed = true;
+                self.seal_code = Some(SealCode::new(seq, &self.runner.log_head()));
                 self.lock();
             }
             Err(e) => self.notice = Notice::Failed(e.to_string()),
@@ -635,6 +649,7 @@ impl<'a> Station<'a> {
             people: self.info.people.clone(),
             invigilator: self.signed_in.clone().unwrap_or_default(),
             sealed: self.sealed,
+            seal_code: self.seal_code.map(|c| c.to_string()).unwrap_or_default(),
             notice: self.notice.clone(),
             pin_message: self.pin_message.clone(),
             incidents: self

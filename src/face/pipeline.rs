@@ -200,8 +200,9 @@ impl FaceEngine {
         })
     }
 
-    /// Every frame of one candidate analysed and reduced to a [`Capture`]: best frame by
-    /// quality, liveness averaged over the frames with a face. `None` when no frame had one.
+    /// Every frame of one candidate analysed and reduced to a [`Capture`](super::Capture):
+    /// best frame by quality, liveness averaged over the frames with a face. `None` when no
+    /// frame had one.
     pub fn capture(&self, frames: &[RgbImage]) -> Result<Option<super::Capture>, Error> {
         let analyses = frames
             .iter()

@@ -8,6 +8,7 @@ pub mod card;
 pub mod demo;
 pub mod demo_data;
 pub mod face;
+pub mod face_eval;
 pub mod keys;
 pub mod kiosk;
 pub mod log;

@@ -1,4 +1,4 @@
-//! `examgate face embed|compare`.
+//! `examgate face embed|compare|eval|calibrate`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use examgate::face::{self, FaceEngine, FrameAnalysis};
+use examgate::package::format::DoorPolicy;
 use serde_json::json;
 
 /// Face engine verbs.
@@ -40,6 +41,51 @@ pub enum FaceCommand {
         #[arg(long)]
         models: Option<PathBuf>,
     },
+    /// Accuracy on a labelled photo set, per group and overall: TAR at FAR 1e-3 and 1e-4,
+    /// FAR and TAR at the threshold, photos without a face, quality issues, liveness BPCER.
+    Eval {
+        /// Labels CSV: `path,identity[,group]`, paths relative to the file.
+        #[arg(long)]
+        labels: PathBuf,
+        /// Cosine threshold evaluated [default: the door's].
+        #[arg(long, default_value_t = DoorPolicy::default().face_threshold)]
+        threshold: f32,
+        /// Liveness threshold evaluated [default: the door's].
+        #[arg(long, default_value_t = DoorPolicy::default().liveness_threshold)]
+        liveness_threshold: f32,
+        /// Print one JSON object instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Embed with the mirror-image augmentation (off at the door; to measure it).
+        #[arg(long)]
+        tta: bool,
+        /// Also write one JSON line per photo (face found, quality, issues, liveness; never
+        /// the embedding) to this file.
+        #[arg(long)]
+        photos_out: Option<PathBuf>,
+        /// Models directory.
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
+    /// The threshold that holds a target FAR on a labelled set of the exam's own population,
+    /// and the TAR it costs.
+    Calibrate {
+        /// Labels CSV: `path,identity[,group]`, paths relative to the file.
+        #[arg(long)]
+        labels: PathBuf,
+        /// Target false-accept rate.
+        #[arg(long, default_value_t = 1e-3)]
+        far: f64,
+        /// Only pairs within this group [default: every pair].
+        #[arg(long)]
+        group: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Models directory.
+        #[arg(long)]
+        models: Option<PathBuf>,
+    },
 }
 
 /// Run a face verb.
@@ -59,6 +105,36 @@ pub fn run(cmd: FaceCommand) -> anyhow::Result<ExitCode> {
         } => {
             let engine = load_engine(&super::models_dir(models))?;
             compare(&engine, &a, &b, threshold, json)
+        }
+        FaceCommand::Eval {
+            labels,
+            threshold,
+            liveness_threshold,
+            json,
+            photos_out,
+            tta,
+            models,
+        } => {
+            let mut engine = load_engine(&super::models_dir(models))?;
+            engine.mirror_tta = tta;
+            super::face_eval::run_eval(
+                &engine,
+                &labels,
+                threshold,
+                liveness_threshold,
+                json,
+                photos_out.as_deref(),
+            )
+        }
+        FaceCommand::Calibrate {
+            labels,
+            far,
+            group,
+            json,
+            models,
+        } => {
+            let engine = load_engine(&super::models_dir(models))?;
+            super::face_eval::run_calibrate(&engine, &labels, far, group.as_deref(), json)
         }
     }
 }

@@ -268,7 +268,9 @@ fn time_stages(
     let t = Stopwatch::start();
     let detections = engine.detect(frame)?;
     rows[0].1.push(t.ms());
-    let Some(det) = examgate::face::detect::largest(&detections).copied() else {
+    let Some(det) =
+        examgate::face::detect::subject(&detections, frame.width(), frame.height()).copied()
+    else {
         bail!("no face in a sample frame: the samples are not what the fetch script pins")
     };
     let t = Stopwatch::start();
@@ -288,7 +290,7 @@ fn time_stages(
     engine.pose(frame, &det)?;
     rows[5].1.push(t.ms());
     let t = Stopwatch::start();
-    engine.eyes_closed(frame, &det)?;
+    engine.eyes(frame, &det)?;
     rows[6].1.push(t.ms());
     let t = Stopwatch::start();
     engine.analyze(frame)?;

@@ -28,6 +28,19 @@ impl Embedding {
         Some(Embedding(raw.iter().map(|v| v / norm).collect()))
     }
 
+    /// The normalised mean of several embeddings (one template from several views of a
+    /// face). `None` for none, or when they cancel out.
+    pub fn mean(all: &[Embedding]) -> Option<Embedding> {
+        let first = all.first()?;
+        let mut sum = vec![0.0f32; first.0.len()];
+        for e in all {
+            for (s, v) in sum.iter_mut().zip(&e.0) {
+                *s += v;
+            }
+        }
+        Embedding::from_raw(&sum)
+    }
+
     /// The unit vector.
     pub fn as_slice(&self) -> &[f32] {
         &self.0
@@ -53,6 +66,18 @@ mod tests {
         let e = Embedding::from_raw(&[3.0, 4.0]).expect("non-zero");
         assert_eq!(e.as_slice(), &[0.6, 0.8]);
         assert!((cosine(&e, &e) - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_mean_is_normalised_and_opposites_cancel() {
+        let a = Embedding::from_raw(&[1.0, 0.0]).expect("non-zero");
+        let b = Embedding::from_raw(&[0.0, 1.0]).expect("non-zero");
+        let m = Embedding::mean(&[a.clone(), b]).expect("non-zero");
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        assert!((m.as_slice()[0] - h).abs() < 1e-6 && (m.as_slice()[1] - h).abs() < 1e-6);
+        let minus_a = Embedding::from_raw(&[-1.0, 0.0]).expect("non-zero");
+        assert!(Embedding::mean(&[a, minus_a]).is_none());
+        assert!(Embedding::mean(&[]).is_none());
     }
 
     #[test]

@@ -46,6 +46,21 @@ impl FloatImage {
         self.data[(y * self.width + x) * 3 + c]
     }
 
+    /// The image flipped left to right.
+    pub fn mirrored(&self) -> FloatImage {
+        let mut data = Vec::with_capacity(self.data.len());
+        for row in self.data.chunks_exact(self.width * 3) {
+            for px in row.chunks_exact(3).rev() {
+                data.extend_from_slice(px);
+            }
+        }
+        FloatImage {
+            width: self.width,
+            height: self.height,
+            data,
+        }
+    }
+
     /// Luma as OpenCV's `COLOR_BGR2GRAY` computes it (ITU-R BT.601).
     pub fn to_grey(&self) -> GreyImage {
         GreyImage {
@@ -289,6 +304,22 @@ pub fn camera_frame(photo: &RgbImage, width: u32, height: u32) -> RgbImage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn mirrored_reverses_each_row_and_twice_is_the_original() {
+        let img = FloatImage {
+            width: 2,
+            height: 2,
+            data: vec![1., 2., 3., 4., 5., 6., 7., 8., 9., 10., 11., 12.],
+        };
+        let m = img.mirrored();
+        assert_eq!(
+            m.data,
+            vec![4., 5., 6., 1., 2., 3., 10., 11., 12., 7., 8., 9.]
+        );
+        assert_eq!(m.mirrored(), img);
+    }
+
     use super::*;
 
     fn ramp(w: u32, h: u32) -> RgbImage {

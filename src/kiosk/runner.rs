@@ -659,7 +659,7 @@ impl Runner<'_> {
                 self.hint = Some(Hint::LookAtCamera);
                 continue;
             };
-            let Some(embedding) = c.best.embedding.clone() else {
+            let Some(embedding) = c.template.clone() else {
                 continue;
             };
             let good = c.best.issues.is_empty();

@@ -226,6 +226,20 @@ pub fn build_packages(args: &BuildArgs) -> anyhow::Result<Result<BuildTimes, Vec
     for s in &bad {
         println!("skipped {s}");
     }
+    for c in &inputs.candidates {
+        if let Some(Ok(e)) = results.get(&c.photo) {
+            if !e.warnings.is_empty() {
+                let issues: Vec<String> = e.warnings.iter().map(|i| format!("{i:?}")).collect();
+                println!(
+                    "warning: line {}: ticket {}: photo {}: {} (used; check the photo)",
+                    c.line,
+                    c.ticket.0,
+                    c.photo,
+                    issues.join(", ")
+                );
+            }
+        }
+    }
     let enrolments: HashMap<String, enrol::Enrolment> = results
         .into_iter()
         .filter_map(|(name, r)| r.ok().map(|e| (name, e)))

@@ -46,6 +46,23 @@ pub fn eye_box(points68: &[Point], side: Side) -> Option<BBox> {
     })
 }
 
+/// How open one eye looks from its six landmarks: the eye aspect ratio, the mean of the
+/// two lid-to-lid distances over the corner-to-corner distance. `None` without 68 points
+/// or for a degenerate eye.
+pub fn aspect_ratio(points68: &[Point], side: Side) -> Option<f32> {
+    if points68.len() < 68 {
+        return None;
+    }
+    // iBUG order: corner, upper lid ×2, corner, lower lid ×2.
+    let [c1, u1, u2, c2, l2, l1] = match side {
+        Side::Left => [36, 37, 38, 39, 40, 41],
+        Side::Right => [42, 43, 44, 45, 46, 47],
+    }
+    .map(|i| points68[i]);
+    let width = c1.distance(c2);
+    (width >= 1.0).then(|| (u1.distance(l1) + u2.distance(l2)) / (2.0 * width))
+}
+
 /// Model input for one eye box.
 pub fn input(frame: &RgbImage, b: &BBox) -> Vec<f32> {
     let crop = crop::outward(frame, b);
@@ -60,6 +77,20 @@ pub fn p_closed(logits: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aspect_ratio_is_lid_gap_over_eye_width() {
+        let mut pts = vec![Point { x: 0.0, y: 0.0 }; 68];
+        pts[36] = Point { x: 0.0, y: 5.0 };
+        pts[39] = Point { x: 20.0, y: 5.0 };
+        pts[37] = Point { x: 6.0, y: 2.0 };
+        pts[38] = Point { x: 14.0, y: 2.0 };
+        pts[41] = Point { x: 6.0, y: 8.0 };
+        pts[40] = Point { x: 14.0, y: 10.0 };
+        assert_eq!(aspect_ratio(&pts, Side::Left), Some((6.0 + 8.0) / 40.0));
+        assert_eq!(aspect_ratio(&pts, Side::Right), None, "zero width");
+        assert_eq!(aspect_ratio(&pts[..40], Side::Left), None);
+    }
 
     #[test]
     fn eye_box_is_centred_on_the_lids_and_sized_by_the_corners() {

@@ -304,6 +304,7 @@ rooms = [ { id = "R101", seats = 30 } ]
             Enrolment {
                 template,
                 thumbnail_jpeg: Vec::new(),
+                warnings: Vec::new(),
             },
         )]);
         let office = OfficeMaterial {

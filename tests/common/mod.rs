@@ -51,6 +51,22 @@ pub fn dev_set() -> Option<PathBuf> {
     dir.join("pairs.csv").is_file().then_some(dir)
 }
 
+/// The larger dev set with its `group` column (`EXAMGATE_FACE_DEV_LARGE`, else
+/// `../shared/testdata/faces/dev-large`); `None` when absent.
+pub fn dev_large_set() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("EXAMGATE_FACE_DEV_LARGE") {
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("labels.csv").is_file(),
+            "EXAMGATE_FACE_DEV_LARGE={} has no labels.csv",
+            dir.display()
+        );
+        return Some(dir);
+    }
+    let dir = root().join("../shared/testdata/faces/dev-large");
+    dir.join("labels.csv").is_file().then_some(dir)
+}
+
 /// One engine for the whole test binary.
 pub fn engine() -> &'static FaceEngine {
     static ENGINE: OnceLock<FaceEngine> = OnceLock::new();

@@ -164,4 +164,30 @@ mod tests {
             other => panic!("expected a qr fault, got {other:?}"),
         }
     }
+
+    /// The frame the `qr` fuzz target builds from its input: the first byte is the width.
+    fn fuzz_frame(data: &[u8]) -> RgbImage {
+        let (&w, rest) = data.split_first().expect("a width byte");
+        let w = u32::from(w.max(1));
+        let h = (rest.len() as u32 / w).min(400);
+        RgbImage::from_fn(w, h, |x, y| {
+            let v = rest[(y * w + x) as usize];
+            Rgb([v, v, v])
+        })
+    }
+
+    /// Found by the `qr` fuzz target in its first 20-minute run: noise that rqrr reads as
+    /// capstones trips the same assert from another path (`rotate_capstone`). Isolated, it
+    /// is a fault like the printed code above.
+    #[test]
+    fn r12_fuzzed_noise_that_trips_rqrr_is_a_fault_not_a_dead_kiosk() {
+        let frame = fuzz_frame(include_bytes!(
+            "../../tests/fixtures/qr-rotate-capstone.bin"
+        ));
+        assert!(std::panic::catch_unwind(|| find_qr_unguarded(&frame)).is_err());
+        assert!(
+            matches!(find_qr(&frame), Err(Fault { stage: "qr", .. })),
+            "a qr fault"
+        );
+    }
 }

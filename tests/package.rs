@@ -180,6 +180,43 @@ fn a_room_with_one_invigilator_fails_the_build() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Issue 13: "eyes closed" misreads narrow eyes, so it never refuses a registration photo
+/// on its own; the office gets a warning naming the line. Ray_Allen_0002 (dev-large) has
+/// his eyes shut tight: the one real closed-eye photo of the dev sets.
+#[test]
+fn a_photo_with_closed_eyes_is_used_with_a_warning() {
+    let Some(large) = common::dev_large_set() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI has dev-large"
+        );
+        return eprintln!("skipped: no dev-large set");
+    };
+    let dir = scratch("closed-eyes");
+    let office = keys(&dir.join("office"));
+    let inp = inputs(&dir);
+    std::fs::copy(
+        large.join("Ray_Allen/Ray_Allen_0002.jpg"),
+        inp.join("photos/eyes-shut.jpg"),
+    )
+    .expect("copy photo");
+    spoil(&inp, "candidates.csv", "biden.jpg", "eyes-shut.jpg");
+    let out = dir.join("packages");
+    let built = build(&inp, &office, &out, &[]);
+    let stdout = String::from_utf8_lossy(&built.stdout);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert!(
+        stdout.contains("warning: line 3: ticket 2027010002: photo eyes-shut.jpg: EyesClosed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(2 candidates)"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_photo_without_a_face_fails_the_build_unless_skipped() {
     let dir = scratch("noface");

@@ -271,10 +271,17 @@ pub fn run_calibrate(
             );
         }
         // Rounded up, so the written value never accepts more than the measured one.
-        println!(
-            "set it per exam in exam.toml: [policy] face_threshold = {:.3}",
-            (f64::from(p.threshold) * 1000.0).ceil() / 1000.0
-        );
+        let rounded = (f64::from(p.threshold) * 1000.0).ceil() / 1000.0;
+        if rounded > 0.0 && rounded < 1.0 {
+            println!("set it per exam in exam.toml: [policy] face_threshold = {rounded:.3}");
+        } else {
+            // A photo without a face, or one person labelled as two, puts the cut at the
+            // ends of the scale, where no exam threshold can sit.
+            println!(
+                "warning: {rounded:.3} is not a usable face_threshold (it must lie between 0 \
+                 and 1): check the set for photos without a face or people labelled twice"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

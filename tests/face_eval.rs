@@ -19,18 +19,24 @@ fn skip(what: &str) {
     eprintln!("skipped: no {what}");
 }
 
+/// `examgate face VERB --models … --labels LABELS EXTRA…`.
+fn face(verb: &str, labels: &Path, extra: &[&str]) -> std::process::Output {
+    examgate()
+        .args(["face", verb, "--models"])
+        .arg(common::models_dir())
+        .arg("--labels")
+        .arg(labels)
+        .args(extra)
+        .output()
+        .expect("examgate runs")
+}
+
 /// `face eval --json` of dev-large at the door's defaults, run once per test binary.
 fn dev_large_eval() -> Option<&'static Value> {
     static EVAL: OnceLock<Option<Value>> = OnceLock::new();
     EVAL.get_or_init(|| {
         let dir = common::dev_large_set()?;
-        let out = examgate()
-            .args(["face", "eval", "--json", "--models"])
-            .arg(common::models_dir())
-            .arg("--labels")
-            .arg(dir.join("labels.csv"))
-            .output()
-            .expect("examgate runs");
+        let out = face("eval", &dir.join("labels.csv"), &["--json"]);
         assert!(
             out.status.success(),
             "{}",
@@ -185,13 +191,11 @@ fn calibrate_prints_the_threshold_for_a_target_far_and_its_cost() {
     let Some(dir) = common::dev_set() else {
         return skip("dev set");
     };
-    let out = examgate()
-        .args(["face", "calibrate", "--json", "--far", "1e-2", "--models"])
-        .arg(common::models_dir())
-        .arg("--labels")
-        .arg(dir.join("labels.csv"))
-        .output()
-        .expect("examgate runs");
+    let out = face(
+        "calibrate",
+        &dir.join("labels.csv"),
+        &["--json", "--far", "1e-2"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -213,24 +217,12 @@ fn calibrate_prints_the_threshold_for_a_target_far_and_its_cost() {
 fn a_bad_labels_file_is_refused_naming_the_line() {
     let dir = scratch("face-eval-bad-labels");
     std::fs::write(dir.join("labels.csv"), "path,identity,group\na.jpg,A\n").expect("write");
-    let out = examgate()
-        .args(["face", "eval", "--models"])
-        .arg(common::models_dir())
-        .arg("--labels")
-        .arg(dir.join("labels.csv"))
-        .output()
-        .expect("examgate runs");
+    let out = face("eval", &dir.join("labels.csv"), &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2") && err.contains("2 fields"), "{err}");
     std::fs::write(dir.join("labels.csv"), "path,identity\nmissing.jpg,A\n").expect("write");
-    let out = examgate()
-        .args(["face", "calibrate", "--models"])
-        .arg(common::models_dir())
-        .arg("--labels")
-        .arg(dir.join("labels.csv"))
-        .output()
-        .expect("examgate runs");
+    let out = face("calibrate", &dir.join("labels.csv"), &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing.jpg"), "{err}");

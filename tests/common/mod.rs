@@ -38,33 +38,28 @@ pub fn sample(name: &str) -> PathBuf {
 /// The dev set: `$EXAMGATE_FACE_DEV` (must exist when set; CI sets it), else
 /// `../shared/testdata/faces/dev` when present, else `None` (a fresh clone without shared/).
 pub fn dev_set() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("EXAMGATE_FACE_DEV") {
-        let dir = PathBuf::from(dir);
-        assert!(
-            dir.join("pairs.csv").is_file(),
-            "EXAMGATE_FACE_DEV={} has no pairs.csv",
-            dir.display()
-        );
-        return Some(dir);
-    }
-    let dir = root().join("../shared/testdata/faces/dev");
-    dir.join("pairs.csv").is_file().then_some(dir)
+    face_set("EXAMGATE_FACE_DEV", "dev", "pairs.csv")
 }
 
 /// The larger dev set with its `group` column (`EXAMGATE_FACE_DEV_LARGE`, else
 /// `../shared/testdata/faces/dev-large`); `None` when absent.
 pub fn dev_large_set() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("EXAMGATE_FACE_DEV_LARGE") {
+    face_set("EXAMGATE_FACE_DEV_LARGE", "dev-large", "labels.csv")
+}
+
+/// A face set named by `var` (which must then hold `marker`), else beside the repository.
+fn face_set(var: &str, name: &str, marker: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(var) {
         let dir = PathBuf::from(dir);
         assert!(
-            dir.join("labels.csv").is_file(),
-            "EXAMGATE_FACE_DEV_LARGE={} has no labels.csv",
+            dir.join(marker).is_file(),
+            "{var}={} has no {marker}",
             dir.display()
         );
         return Some(dir);
     }
-    let dir = root().join("../shared/testdata/faces/dev-large");
-    dir.join("labels.csv").is_file().then_some(dir)
+    let dir = root().join("../shared/testdata/faces").join(name);
+    dir.join(marker).is_file().then_some(dir)
 }
 
 /// One engine for the whole test binary.

@@ -7,6 +7,7 @@ pub mod camera;
 pub mod card;
 pub mod demo;
 pub mod demo_data;
+pub mod doctor;
 pub mod face;
 pub mod face_eval;
 pub mod keys;

@@ -8,6 +8,7 @@
 
 pub mod card;
 pub mod decision;
+pub mod doctor;
 pub mod face;
 pub mod imaging;
 pub mod invigilator;

@@ -58,6 +58,9 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// The kiosk at the door with its real card reader and camera.
     Kiosk(cli::kiosk::KioskArgs),
+    /// The installer's check: models, key, package, log, clock, camera, reader; exit 0
+    /// only when the kiosk is ready.
+    Doctor(cli::doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::DemoData(args) => cli::demo_data::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Kiosk(args) => cli::kiosk::run(args),
+        Command::Doctor(args) => cli::doctor::run(args),
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,7 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
-use examgate::platform::clock::{Clock, Stopwatch};
+use examgate::platform::clock::Stopwatch;
 
 use common::packages::{build, examgate, scratch};
 
@@ -53,51 +53,13 @@ fn take_passport() {
 
 /// An exam whose session is on now: the offset is chosen so that exam-local time is 08:40
 /// (entry opened 08:30, start 09:00), whatever the machine's clock says.
-fn exam_toml() -> String {
-    // The kiosk reads the same system clock.
-    let secs = examgate::platform::clock::SystemClock
-        .now_utc_ms()
-        .div_euclid(1000);
-    let mut offset = 8 * 60 + 40 - secs.rem_euclid(86_400) / 60;
-    if offset >= 12 * 60 {
-        offset -= 24 * 60;
-    }
-    if offset < -12 * 60 {
-        offset += 24 * 60;
-    }
-    let sign = if offset < 0 { '-' } else { '+' };
-    let date = chrono::DateTime::from_timestamp(secs + offset * 60, 0)
-        .expect("a representable time")
-        .date_naive();
-    format!(
-        r#"name = "Kiosk test exam"
-utc_offset = "{sign}{:02}:{:02}"
-
-[[session]]
-id = "maths"
-subject = "Maths"
-date = {date}
-entry_opens = "08:30"
-start = "09:00"
-end = "11:30"
-
-[[site]]
-id = "S01"
-name = "Test School"
-rooms = [{{ id = "R101", seats = 30 }}]
-"#,
-        offset.abs() / 60,
-        offset.abs() % 60
-    )
-}
-
 /// Keys, inputs and the built packages in `dir`; returns the R101 package directory.
 fn exam(dir: &Path) -> PathBuf {
     let keys = common::packages::keys_with_kiosks(&dir.join("keys"), &["K-T1"]);
     let inp = dir.join("inputs");
     std::fs::create_dir_all(inp.join("photos")).expect("photos");
     std::fs::create_dir_all(inp.join("csca")).expect("csca");
-    std::fs::write(inp.join("exam.toml"), exam_toml()).expect("exam.toml");
+    std::fs::write(inp.join("exam.toml"), common::packages::todays_exam_toml()).expect("exam.toml");
     std::fs::write(
         inp.join("candidates.csv"),
         "ticket,name,sex,birth_date,doc_type,doc_number,doc_expiry,can,card_uid,photo,maths_site,maths_room,maths_seat\n\

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use examgate::platform::clock::Clock;
+
 /// The examgate binary (set by cargo for integration tests).
 pub fn examgate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_examgate"))
@@ -120,4 +122,44 @@ pub fn room_package(
     )
     .expect("key");
     examgate::package::open::open(&out.join("S01/R101"), &key, None, at_ms).expect("package opens")
+}
+
+/// An exam.toml whose one session (S01/R101, "maths", 08:30–11:30) is today, its UTC
+/// offset chosen so that the exam-local time now is 08:40: entry open, not late.
+pub fn todays_exam_toml() -> String {
+    // The kiosk reads the same system clock.
+    let secs = examgate::platform::clock::SystemClock
+        .now_utc_ms()
+        .div_euclid(1000);
+    let mut offset = 8 * 60 + 40 - secs.rem_euclid(86_400) / 60;
+    if offset >= 12 * 60 {
+        offset -= 24 * 60;
+    }
+    if offset < -12 * 60 {
+        offset += 24 * 60;
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let date = chrono::DateTime::from_timestamp(secs + offset * 60, 0)
+        .expect("a representable time")
+        .date_naive();
+    format!(
+        r#"name = "Kiosk test exam"
+utc_offset = "{sign}{:02}:{:02}"
+
+[[session]]
+id = "maths"
+subject = "Maths"
+date = {date}
+entry_opens = "08:30"
+start = "09:00"
+end = "11:30"
+
+[[site]]
+id = "S01"
+name = "Test School"
+rooms = [{{ id = "R101", seats = 30 }}]
+"#,
+        offset.abs() / 60,
+        offset.abs() % 60
+    )
 }

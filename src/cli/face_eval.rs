@@ -2,8 +2,6 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use anyhow::Context;
 use examgate::face::eval::{self, GroupReport, OperatingPoint, Photo};
@@ -26,36 +24,20 @@ pub fn analyse(
     let base = labels_file.parent().unwrap_or(Path::new("."));
     let labels = eval::parse_labels(&text, base)
         .with_context(|| format!("labels {}", labels_file.display()))?;
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<anyhow::Result<Photo>>>> =
-        Mutex::new((0..labels.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(label) = labels.get(i) else { break };
-                let photo = super::face::analyze_file(engine, &label.path).map(|a| {
-                    let face = a.face;
-                    Photo {
-                        path: label.path.clone(),
-                        quality: face.as_ref().map(|f| f.quality),
-                        identity: label.identity.clone(),
-                        group: label.group.clone(),
-                        liveness: face.as_ref().map(|f| f.liveness),
-                        issues: face.as_ref().map(|f| f.issues.clone()).unwrap_or_default(),
-                        embedding: face.and_then(|f| f.embedding),
-                    }
-                });
-                results.lock().expect("no panic while holding")[i] = Some(photo);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .expect("threads joined")
-        .into_iter()
-        .map(|r| r.expect("every index taken"))
-        .collect()
+    examgate::package::parallel::map(&labels, threads, |label| {
+        let face = super::face::analyze_file(engine, &label.path)?.face;
+        Ok(Photo {
+            path: label.path.clone(),
+            quality: face.as_ref().map(|f| f.quality),
+            identity: label.identity.clone(),
+            group: label.group.clone(),
+            liveness: face.as_ref().map(|f| f.liveness),
+            issues: face.as_ref().map(|f| f.issues.clone()).unwrap_or_default(),
+            embedding: face.and_then(|f| f.embedding),
+        })
+    })
+    .into_iter()
+    .collect()
 }
 
 /// `face eval`.

@@ -50,6 +50,18 @@ pub struct Detection {
     pub score: f32,
 }
 
+impl Detection {
+    /// A detection of `raw` in a `width` x `height` frame: its square is the box made square
+    /// (side = raw height, same centre) and clipped to the frame.
+    pub fn new(raw: BBox, score: f32, width: f32, height: f32) -> Detection {
+        Detection {
+            raw,
+            square: raw.square_about_centre(raw.height()).clipped(width, height),
+            score,
+        }
+    }
+}
+
 /// The detector's input: whole frame resized to 320x240, B,G,R, `(p - 127) / 128`.
 pub fn input(frame: &RgbImage) -> Vec<f32> {
     let resized = resize_bilinear(frame, INPUT_WIDTH, INPUT_HEIGHT);
@@ -91,11 +103,7 @@ pub fn decode(
                 x2: b[2] * fw,
                 y2: b[3] * fh,
             };
-            Detection {
-                raw,
-                square: raw.square_about_centre(raw.height()).clipped(fw, fh),
-                score: s[1],
-            }
+            Detection::new(raw, s[1], fw, fh)
         })
         .filter(|d| d.raw.area() > 0.0 && d.square.area() > 0.0)
         .collect();
@@ -140,8 +148,7 @@ pub fn padded(frame: &RgbImage) -> Padded {
 }
 
 impl Padded {
-    /// A detection in the canvas, in the frame's pixels (its square clipped to the frame, as
-    /// [`decode`] clips).
+    /// A detection in the canvas, in the frame's pixels.
     pub fn to_frame(&self, d: &Detection, frame_width: u32, frame_height: u32) -> Detection {
         let (dx, dy) = (self.dx as f32, self.dy as f32);
         let raw = BBox {
@@ -150,13 +157,7 @@ impl Padded {
             x2: d.raw.x2 - dx,
             y2: d.raw.y2 - dy,
         };
-        Detection {
-            raw,
-            square: raw
-                .square_about_centre(raw.height())
-                .clipped(frame_width as f32, frame_height as f32),
-            score: d.score,
-        }
+        Detection::new(raw, d.score, frame_width as f32, frame_height as f32)
     }
 }
 

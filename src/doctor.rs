@@ -220,43 +220,23 @@ pub fn package(opened: Result<&VerifiedPackage, String>, dir: &Path) -> Check {
     }
 }
 
-/// The clock against the package: the exam-local time, the first session, and a failure
-/// when the clock is outside the package's validity (the door decides lateness from it).
+/// The clock beside the package's first session, for the installer to compare with a
+/// reference clock: the door decides late arrivals from it. A clock outside the package's
+/// validity already fails the package check (it does not open), so this runs only for a
+/// package that opened.
 pub fn clock(now_ms: i64, p: &VerifiedPackage) -> Check {
     let now = crate::package::open::local_time(now_ms, p.offset);
     let first = p.package.sessions.iter().map(|s| s.start).min();
-    let found = format!(
-        "{} (exam time, UTC{}); first session {}",
-        now.format("%Y-%m-%d %H:%M:%S"),
-        p.package.utc_offset,
-        first.map_or("none".to_string(), |f| f.to_string())
-    );
-    let set = "set the clock to the exam site's standard time (timedatectl set-time), then run doctor again";
-    if now < p.package.valid_from {
-        Check::fail(
-            "clock",
-            format!(
-                "{found}: before the package's validity ({})",
-                p.package.valid_from
-            ),
-            set,
-        )
-    } else if now > p.package.valid_until {
-        Check::fail(
-            "clock",
-            format!(
-                "{found}: past the package's validity ({})",
-                p.package.valid_until
-            ),
-            set,
-        )
-    } else {
-        Check::warn(
-            "clock",
-            found,
-            "compare it with a reference clock; the door decides late arrivals from it",
-        )
-    }
+    Check::warn(
+        "clock",
+        format!(
+            "{} (exam time, UTC{}); first session {}",
+            now.format("%Y-%m-%d %H:%M:%S"),
+            p.package.utc_offset,
+            first.map_or("none".to_string(), |f| f.to_string())
+        ),
+        "compare it with a reference clock; the door decides late arrivals from it",
+    )
 }
 
 /// The log: absent (made at the first start) or opening and verifying.

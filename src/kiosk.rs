@@ -5,7 +5,8 @@
 //! worker thread that keeps card reads and face inference off the UI thread (`worker`). A
 //! real kiosk adds its configuration (`config`), the session set up from its room package
 //! (`setup`) or resumed from its log after a restart (`resume`). One candidate's attempt is
-//! one value (`attempt`). The device seams and their adapters (contactless reader,
+//! one value (`attempt`); the clock the door decides with is confirmed or corrected by the
+//! invigilators (`time_check`). The device seams and their adapters (contactless reader,
 //! resident-ID bridge, camera, emulated devices) are in `devices`. No UI type appears here;
 //! src/ui.rs draws views.
 
@@ -22,5 +23,6 @@ pub mod setup;
 pub mod station;
 pub mod tally;
 pub mod ticket;
+pub mod time_check;
 pub mod view;
 pub mod worker;

@@ -120,6 +120,7 @@ fn screen(s: view::Screen) -> Screen {
         view::Screen::Review => Screen::Review,
         view::Screen::Incidents => Screen::Incidents,
         view::Screen::Seal => Screen::Seal,
+        view::Screen::Clock => Screen::Clock,
     }
 }
 
@@ -205,6 +206,7 @@ pub fn show(ui: &AppWindow, v: &View) {
         view::PinPurpose::Unlock => PinPurpose::Unlock,
         view::PinPurpose::SecondForAdmit => PinPurpose::SecondForAdmit,
         view::PinPurpose::SecondForSeal => PinPurpose::SecondForSeal,
+        view::PinPurpose::SecondForClock => PinPurpose::SecondForClock,
     });
     let (message, tries, until) = match &v.pin_message {
         Msg::None => (PinMessage::None, 0, String::new()),
@@ -286,9 +288,19 @@ pub fn show(ui: &AppWindow, v: &View) {
         Notice::PaperChecked => (NoticeKind::PaperChecked, String::new()),
         Notice::Failed(why) => (NoticeKind::Failed, why.clone()),
         Notice::Fault(stage) => (NoticeKind::Fault, stage.clone()),
+        Notice::ClockConfirmed(offset) => (NoticeKind::ClockConfirmed, offset.clone()),
     };
     ui.set_notice_kind(kind);
     ui.set_notice_detail(detail.into());
+    let c = v.clock_check.clone().unwrap_or_default();
+    ui.set_kiosk_time(c.kiosk_time.into());
+    ui.set_kiosk_date(c.kiosk_date.into());
+    ui.set_corrected_time(c.corrected_time.into());
+    ui.set_clock_offset(c.offset.into());
+    ui.set_session_start(c.session_start.into());
+    ui.set_late_cutoff(c.late_cutoff.into());
+    ui.set_clock_confirmed(c.confirmed);
+    ui.set_door_waits(c.door_waits);
 }
 
 /// Send every button of the window as a command through `send`; the language button is
@@ -336,8 +348,14 @@ pub fn connect(ui: &AppWindow, send: impl Fn(Command) + Clone + 'static) {
     ui.on_export(move || s(Command::Export));
     let s = send.clone();
     ui.on_back(move || s(Command::Back));
-    let s = send;
+    let s = send.clone();
     ui.on_lock(move || s(Command::Lock));
+    let s = send.clone();
+    ui.on_show_clock(move || s(Command::ShowClock));
+    let s = send.clone();
+    ui.on_adjust_clock(move |seconds| s(Command::AdjustClock(i64::from(seconds))));
+    let s = send;
+    ui.on_confirm_clock(move || s(Command::ConfirmClock));
     let weak = ui.as_weak();
     ui.on_switch_language(move || {
         if let Some(ui) = weak.upgrade() {

@@ -283,7 +283,8 @@ mod exam_day {
     use examgate::kiosk::devices::EmulatedReader;
     use examgate::kiosk::setup::Room;
     use examgate::kiosk::station::{Command, Station};
-    use examgate::kiosk::view::{PinPurpose, Screen};
+    use examgate::kiosk::time_check::{ClockOffset, ClockState};
+    use examgate::kiosk::view::{Notice, PinMessage, PinPurpose, Screen};
     use examgate::package::open::VerifiedPackage;
 
     /// Obama (passport, seat 1), the resident-ID holder 2027010002 (seat 2, UID card
@@ -425,14 +426,220 @@ mod exam_day {
         s
     }
 
+    /// Sign in as `id`; the session's first invigilator is asked for the clock first and
+    /// confirms it as right.
     fn unlock(s: &mut Station<'_>, id: &str, pin: &str) {
         s.handle(Command::OpenInvigilator).expect("open");
+        pin_in(s, id, pin);
+        if s.view().screen == Screen::Clock {
+            s.handle(Command::ConfirmClock).expect("confirm the clock");
+        }
+        assert_eq!(s.view().screen, Screen::Invigilator);
+    }
+
+    fn pin_in(s: &mut Station<'_>, id: &str, pin: &str) {
         s.handle(Command::Pin {
             id: id.into(),
             pin: pin.into(),
         })
         .expect("pin");
+    }
+
+    /// Ms of the chinese session's late cutoff on the kiosk's clock.
+    fn cutoff_ms(room: &Room) -> i64 {
+        use chrono::Timelike;
+        let c = room.info.late_cutoff;
+        at(c.hour(), c.minute(), c.second())
+    }
+
+    /// Issue 16: the first invigilator compares the clock before anything else; a
+    /// correction takes a second, different invigilator, is bounded to ±30 minutes, moves
+    /// the late cutoff, and is in the log, in the seal and in a restarted kiosk.
+    #[test]
+    fn r16_a_clock_correction_by_two_invigilators_moves_the_late_cutoff() {
+        // Without a correction, 30 s before the cutoff by the kiosk's clock: on time.
+        let k = Kiosk::new("r16-clock-right", "obama3.jpg");
+        let room = k.room();
+        let cutoff = cutoff_ms(&room);
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        k.clock.advance(cutoff - 30_000 - k.clock.now_utc_ms());
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        unlock(&mut s, "T001", "480613927");
+        s.handle(Command::Lock).expect("lock");
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        assert!(
+            s.runner.tally.decisions.is_empty(),
+            "on time: the door waits for the document"
+        );
+        drop(s);
+
+        // The same kiosk time, but the kiosk is a minute slow: corrected, it is late.
+        let k = Kiosk::new("r16-clock-slow", "obama3.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        k.clock.advance(cutoff - 30_000 - k.clock.now_utc_ms());
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        s.handle(Command::OpenInvigilator).expect("open");
+        pin_in(&mut s, "T001", "480613927");
+        let v = s.view();
+        assert_eq!(
+            v.screen,
+            Screen::Clock,
+            "the first sign-in asks for the clock"
+        );
+        s.handle(Command::Back).expect("back");
+        assert_eq!(s.view().screen, Screen::Clock, "no way round it");
+        // Bounded: 31 minutes is refused and nothing moves.
+        s.handle(Command::AdjustClock(31 * 60)).expect("adjust");
+        let v = s.view();
+        assert!(
+            matches!(&v.notice, Notice::Failed(why) if why.contains("±30:00")),
+            "{:?}",
+            v.notice
+        );
+        assert_eq!(
+            v.clock_check.as_ref().map(|c| c.offset.as_str()),
+            Some("±0:00")
+        );
+        s.handle(Command::AdjustClock(60)).expect("adjust");
+        assert_eq!(
+            s.view().clock_check.map(|c| c.offset),
+            Some("+1:00".to_string())
+        );
+        s.handle(Command::ConfirmClock).expect("confirm");
+        assert_eq!(
+            (s.view().screen, s.view().pin_purpose),
+            (Screen::Pin, PinPurpose::SecondForClock),
+            "a correction takes a second invigilator"
+        );
+        pin_in(&mut s, "T001", "480613927");
+        assert_eq!(s.view().pin_message, PinMessage::SamePerson);
+        assert_eq!(s.clock(), ClockState::Unconfirmed);
+        let kiosk_ms = k.clock.now_utc_ms();
+        pin_in(&mut s, "T002", "905127384");
+        let offset = ClockOffset::new(60_000).expect("in bounds");
+        assert_eq!(s.clock(), ClockState::Confirmed(offset));
         assert_eq!(s.view().screen, Screen::Invigilator);
+        assert_eq!(s.runner.now_ms(), kiosk_ms + 60_000);
+        s.handle(Command::Lock).expect("lock");
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        assert!(
+            matches!(
+                last(&s.runner).1,
+                Decision::Deny {
+                    reason: DenyReason::Late { .. },
+                    ..
+                }
+            ),
+            "{:?}",
+            last(&s.runner)
+        );
+        // The seal carries the offset.
+        k.clock.advance(7_000);
+        s.handle(Command::Tick).expect("tick");
+        unlock(&mut s, "T001", "480613927");
+        s.handle(Command::ShowSeal).expect("seal screen");
+        s.handle(Command::Seal).expect("seal");
+        pin_in(&mut s, "T002", "905127384");
+        assert!(s.sealed());
+        drop(s);
+        let events = k.events();
+        let confirmed: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ClockConfirmed(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            confirmed,
+            vec![examgate::journal::events::ClockConfirmed {
+                session: "chinese".into(),
+                invigilator: "T001".into(),
+                second_invigilator: Some("T002".into()),
+                kiosk_time_ms: kiosk_ms,
+                offset_ms: 60_000,
+            }]
+        );
+        let seal = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Seal(s) => Some(s.clone()),
+                _ => None,
+            })
+            .expect("a seal");
+        assert_eq!(seal.clock_offset_ms, 60_000);
+
+        // A restarted kiosk decides with the same correction and does not ask again.
+        let room = k.room();
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        let s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        assert_eq!(s.clock(), ClockState::Confirmed(offset));
+        assert_eq!(s.runner.now_ms(), k.clock.now_utc_ms() + 60_000);
+    }
+
+    /// Issue 16: a kiosk whose clock says another day than the session's does not take
+    /// candidates until an invigilator has confirmed the clock.
+    #[test]
+    fn r16_a_session_on_another_day_waits_for_the_clock_confirmation() {
+        let k = Kiosk::new("r16-other-day", "obama3.jpg");
+        let room = k.room();
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        k.clock.advance(-86_400_000); // the evening before, by the kiosk's clock
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        assert!(!s.clock_lets_door_open());
+        let v = s.view();
+        assert_eq!(v.screen, Screen::Clock);
+        assert!(
+            v.clock_check.as_ref().is_some_and(|c| c.door_waits),
+            "{v:?}"
+        );
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        s.handle(Command::CardPresent).expect("tap");
+        assert!(s.runner.tally.decisions.is_empty(), "the door is closed");
+        assert_eq!(s.runner.door.phase, Phase::Idle);
+        // The invigilator confirms the kiosk's clock; the door opens (and, the day before,
+        // says the candidate is too early).
+        s.handle(Command::OpenInvigilator).expect("open");
+        pin_in(&mut s, "T001", "480613927");
+        assert_eq!(s.view().screen, Screen::Clock);
+        assert!(s.view().clock_check.is_some_and(|c| !c.door_waits));
+        s.handle(Command::ConfirmClock).expect("confirm");
+        assert_eq!(s.clock(), ClockState::Confirmed(ClockOffset::ZERO));
+        s.handle(Command::Lock).expect("lock");
+        assert!(s.clock_lets_door_open());
+        s.handle(Command::Ticket("2027010001".into()))
+            .expect("ticket");
+        assert!(
+            matches!(
+                last(&s.runner).1,
+                Decision::Deny {
+                    reason: DenyReason::TooEarly,
+                    ..
+                }
+            ),
+            "{:?}",
+            last(&s.runner)
+        );
+        drop(s);
+        assert!(k.events().iter().any(|e| matches!(
+            e,
+            Event::ClockConfirmed(c) if c.second_invigilator.is_none() && c.offset_ms == 0
+        )));
     }
 
     /// The card the bridge program reports, through the real watcher thread.

@@ -19,7 +19,8 @@ use examgate::kiosk::demo::{self, Step};
 use examgate::kiosk::door::{Device, Hint};
 use examgate::kiosk::station::Command;
 use examgate::kiosk::view::{
-    Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict, View,
+    ClockCheck, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict,
+    View,
 };
 use examgate::kiosk::worker::{self, Job, Update};
 use examgate::ui::{self, AppWindow, Language, Screenful};
@@ -280,6 +281,45 @@ fn every_screen() -> Vec<(&'static str, View)> {
             ..base()
         },
     ));
+    // Issue 16: the clock compared by the first invigilator, a correction entered; and the
+    // door of a session on another day, waiting for that.
+    let clock = |offset: &str, corrected: &str, door_waits: bool| ClockCheck {
+        kiosk_time: "08:44:10".into(),
+        kiosk_date: "2027-06-12".into(),
+        corrected_time: corrected.into(),
+        offset: offset.into(),
+        session_start: "2027-06-12 09:00".into(),
+        late_cutoff: "09:15".into(),
+        confirmed: false,
+        door_waits,
+    };
+    out.push((
+        "clock",
+        View {
+            screen: Screen::Clock,
+            clock_check: Some(clock("±0:00", "08:44:10", false)),
+            ..base()
+        },
+    ));
+    out.push((
+        "clock-corrected",
+        View {
+            screen: Screen::Clock,
+            clock_check: Some(clock("−1:30", "08:42:40", false)),
+            ..base()
+        },
+    ));
+    out.push((
+        "clock-door-waits",
+        View {
+            screen: Screen::Clock,
+            clock_check: Some(ClockCheck {
+                kiosk_date: "2027-06-11".into(),
+                ..clock("±0:00", "08:44:10", true)
+            }),
+            ..base()
+        },
+    ));
     // Issue 12: after the seal the door is closed and shows the seal code.
     out.push((
         "idle-sealed",
@@ -354,7 +394,8 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
                 // The invigilator's way in: at the idle door and on a device error, never
                 // over a candidate's result or inside invigilator mode.
                 let entry = ElementHandle::find_by_accessible_label(&ui, "Invigilator").count();
-                let wanted = matches!(view.screen, Screen::Idle | Screen::DeviceError);
+                let wanted = matches!(view.screen, Screen::Idle | Screen::DeviceError)
+                    || view.clock_check.as_ref().is_some_and(|c| c.door_waits);
                 assert_eq!(entry > 0, wanted, "{name}: invigilator button");
             }
         }
@@ -458,7 +499,27 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
     assert_eq!(v.pin_message, PinMessage::Wrong { tries_left: 4 });
     snap(&ui, "flow-01-wrong-pin-en");
     let v = touch(&|ui| type_pin(ui, "480613927", "OK"));
+    // Issue 16: the session's first invigilator compares the clock first. A correction
+    // takes a second invigilator's PIN and is in force from then on.
+    assert_eq!(v.screen, Screen::Clock, "{:?}", v.pin_message);
+    let shown = v.clock_check.clone().expect("clock screen");
+    assert_eq!(shown.offset, "±0:00");
+    assert!(has_text(&ui, "The time is right: confirm"));
+    snap(&ui, "flow-01b-clock-en");
+    let v = touch(&|ui| click(ui, "+0:10"));
+    let shown = v.clock_check.clone().expect("clock screen");
+    assert_eq!(shown.offset, "+0:10");
+    assert!(has_text(&ui, "Apply the correction (second invigilator)"));
+    snap(&ui, "flow-01c-clock-corrected-en");
+    let v = touch(&|ui| click(ui, "Apply the correction (second invigilator)"));
+    assert_eq!(
+        (v.screen, v.pin_purpose),
+        (Screen::Pin, PinPurpose::SecondForClock)
+    );
+    click(&ui, "Ms Li  (T002)");
+    let v = touch(&|ui| type_pin(ui, "905127384", "OK"));
     assert_eq!(v.screen, Screen::Invigilator, "{:?}", v.pin_message);
+    assert_eq!(v.notice, Notice::ClockConfirmed("+0:10".into()));
     assert_eq!(v.seats.len(), 30);
     assert_eq!(
         v.seats
@@ -584,6 +645,7 @@ fn every_screen_in_both_languages_and_the_invigilator_flows_by_touch() {
         "decision",
         "pin_rejected",
         "unlock",
+        "clock_confirmed",
         "referral_resolved",
         "incident",
         "seal",
@@ -619,8 +681,12 @@ fn every_visible_string_has_a_chinese_translation() {
             if let Some(at) = line.find("text: \"") {
                 let literal = &line[at + 7..];
                 let literal = &literal[..literal.find('"').unwrap_or(0)];
+                // Signed times ("−1:00", the clock's correction buttons) read alike in
+                // both languages.
                 let allowed = literal.is_empty()
-                    || literal.chars().all(|c| c.is_ascii_digit() || c == '●')
+                    || literal
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || "●:+−".contains(c))
                     || literal == "中文"
                     || literal == "English";
                 assert!(allowed, "{file}: untranslatable text {literal:?}");

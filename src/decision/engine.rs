@@ -766,6 +766,66 @@ mod tests {
         }
     }
 
+    /// The door decides with the kiosk's clock plus the correction the invigilators entered
+    /// (kiosk::time_check): the same kiosk time is on time or late by the offset.
+    #[test]
+    fn r16_a_clock_correction_moves_the_late_cutoff_decision() {
+        use crate::kiosk::time_check::ClockOffset;
+        let decided = |kiosk: NaiveDateTime, correction_s: i64| {
+            let offset = ClockOffset::new(correction_s * 1000).expect("within ±30 min");
+            let ms = offset.apply(kiosk.and_utc().timestamp_millis());
+            let now = chrono::DateTime::from_timestamp_millis(ms)
+                .expect("a time")
+                .naive_utc();
+            decide(&genuine(), &policy(), now)
+        };
+        let late = Decision::Deny {
+            reason: DenyReason::Late {
+                cutoff: at(9, 15, 0),
+            },
+            guidance: Guidance::NoEntry,
+        };
+        let admit = Decision::Admit { seat: 7 };
+        // (what happened, kiosk time, correction in s, decision)
+        let cases = [
+            ("kiosk right, before the cutoff", at(9, 14, 30), 0, &admit),
+            (
+                "kiosk a minute slow: really past the cutoff",
+                at(9, 14, 30),
+                60,
+                &late,
+            ),
+            ("kiosk right, after the cutoff", at(9, 15, 30), 0, &late),
+            (
+                "kiosk a minute fast: really on time",
+                at(9, 15, 30),
+                -60,
+                &admit,
+            ),
+            (
+                "corrected to exactly the cutoff: late",
+                at(9, 15, 30),
+                -30,
+                &late,
+            ),
+            (
+                "corrected to a second before it",
+                at(9, 15, 30),
+                -31,
+                &admit,
+            ),
+            (
+                "half an hour slow, at the start",
+                at(8, 45, 0),
+                30 * 60,
+                &late,
+            ),
+        ];
+        for (what, kiosk, correction, want) in cases {
+            assert_eq!(&decided(kiosk, correction), want, "{what}");
+        }
+    }
+
     #[test]
     fn r11_admissible_applies_the_deny_rules_of_decide() {
         let e = genuine();

@@ -86,6 +86,24 @@ pub struct SessionOpened {
     pub resumed_decisions: usize,
 }
 
+/// An invigilator compared the kiosk's clock with the exam site's standard time: confirmed it
+/// (offset zero, one invigilator) or entered a correction (two invigilators). From this event
+/// on, the door decides, and the log is timed, with the corrected clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockConfirmed {
+    /// Session id.
+    pub session: String,
+    /// The invigilator who compared the clock.
+    pub invigilator: String,
+    /// The second invigilator, for a correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_invigilator: Option<String>,
+    /// The kiosk's own clock when it was confirmed, ms since the epoch (uncorrected).
+    pub kiosk_time_ms: i64,
+    /// The correction added to the kiosk's clock (ms, within ±30 minutes).
+    pub offset_ms: i64,
+}
+
 /// How the candidate's document was read, as logged (no number, no name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "document", rename_all = "snake_case")]
@@ -193,6 +211,8 @@ pub enum Event {
     SessionOpened(SessionOpened),
     /// `decision`.
     Decision(Box<DecisionEvent>),
+    /// `clock_confirmed`.
+    ClockConfirmed(ClockConfirmed),
     /// `paper_checked`: the admitted candidate's own answer sheet was scanned.
     PaperChecked {
         /// Ticket.
@@ -294,6 +314,7 @@ impl Event {
         match self {
             Event::SessionOpened(_) => "session_opened",
             Event::Decision(_) => "decision",
+            Event::ClockConfirmed(_) => "clock_confirmed",
             Event::PaperChecked { .. } => "paper_checked",
             Event::Door { note, .. } => note.as_str(),
             Event::Unlock { .. } => "invigilator_unlock",
@@ -317,6 +338,7 @@ impl Event {
         match self {
             Event::SessionOpened(s) => json(s),
             Event::Decision(d) => json(d),
+            Event::ClockConfirmed(c) => json(c),
             Event::PaperChecked { ticket, matches } => json(&Paper {
                 ticket: ticket.clone(),
                 matches: *matches,
@@ -364,6 +386,7 @@ impl Event {
         Ok(match kind {
             "session_opened" => Event::SessionOpened(from("session_opened", payload)?),
             "decision" => Event::Decision(Box::new(from("decision", payload)?)),
+            "clock_confirmed" => Event::ClockConfirmed(from("clock_confirmed", payload)?),
             "paper_checked" => {
                 let p: Paper = from("paper_checked", payload)?;
                 Event::PaperChecked {
@@ -457,6 +480,20 @@ mod tests {
                 ticket: "2027010001".into(),
                 matches: true,
             },
+            Event::ClockConfirmed(ClockConfirmed {
+                session: "chinese".into(),
+                invigilator: "T001".into(),
+                second_invigilator: Some("T002".into()),
+                kiosk_time_ms: 1_781_222_400_000,
+                offset_ms: -90_000,
+            }),
+            Event::ClockConfirmed(ClockConfirmed {
+                session: "chinese".into(),
+                invigilator: "T001".into(),
+                second_invigilator: None,
+                kiosk_time_ms: 1_781_222_400_000,
+                offset_ms: 0,
+            }),
             Event::Unlock {
                 invigilator: "T001".into(),
             },

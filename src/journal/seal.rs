@@ -175,6 +175,10 @@ pub struct Seal {
     pub attestations: [Attestation; 2],
     /// Hex hash of the last event before the seal.
     pub chain_head: String,
+    /// The clock correction the door decided with (ms; zero when the clock was confirmed as
+    /// right). Absent in seals written before corrections existed: zero.
+    #[serde(default)]
+    pub clock_offset_ms: i64,
 }
 
 impl Seal {
@@ -200,7 +204,16 @@ impl Seal {
             report,
             attestations,
             chain_head: crate::platform::keystore::hex(&chain_head),
+            clock_offset_ms: 0,
         })
+    }
+
+    /// The seal of a session decided with the clock corrected by `offset`.
+    pub fn with_clock_offset(self, offset: crate::kiosk::time_check::ClockOffset) -> Seal {
+        Seal {
+            clock_offset_ms: offset.ms(),
+            ..self
+        }
     }
 
     /// The canonical payload bytes.

@@ -483,6 +483,11 @@ pub fn script() -> Vec<Step> {
         })
     };
     vec![
+        Say("the invigilators open the session: the first compares the kiosk's clock with the site's standard time and confirms it"),
+        Do(C::OpenInvigilator),
+        pin("T001", "480613927"),
+        Do(C::ConfirmClock),
+        Do(C::Lock),
         Say("a genuine candidate: ticket, passport, face → admitted with the seat"),
         Face("obama3.jpg"),
         Do(C::Scan("2027010001".into())),

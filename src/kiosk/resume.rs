@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::runner::Referral;
 use super::tally::Tally;
+use super::time_check::ClockOffset;
 use crate::decision::{FaceEvidence, TicketNumber};
 use crate::journal::actions::Verdict;
 use crate::journal::events::{DecisionEvent, Event, EventError};
@@ -43,6 +44,8 @@ pub struct Replayed {
     pub sealed: bool,
     /// The seal's code (what the invigilators copied onto the paper record), once sealed.
     pub seal_code: Option<SealCode>,
+    /// The clock correction confirmed for the session (the last one logged), if any.
+    pub clock: Option<ClockOffset>,
     /// Wrong PINs per invigilator since their last unlock (count, time of the last), from
     /// the whole log: a restart must not lift a lockout.
     pub wrong_pins: HashMap<String, (u32, i64)>,
@@ -104,6 +107,9 @@ pub fn replay(rows: &[StoredRow], session: &str) -> Result<Replayed, ReplayError
             Event::ManualAdmission(m) => {
                 out.tally.resolved(&TicketNumber(m.ticket), Some(m.seat));
             }
+            // A logged correction was within bounds when it was made; one that is not (a log
+            // this kiosk did not write) is not applied, and the clock asks again.
+            Event::ClockConfirmed(c) => out.clock = ClockOffset::new(c.offset_ms).ok(),
             Event::Incident(i) => out.incidents.push(Incident {
                 at_ms: row.at_ms,
                 invigilator: i.invigilator,
@@ -204,6 +210,40 @@ mod tests {
         Decision::Refer {
             reasons: vec![reason],
         }
+    }
+
+    fn clock(seq: i64, session: &str, offset_ms: i64) -> StoredRow {
+        row(
+            seq,
+            Event::ClockConfirmed(crate::journal::events::ClockConfirmed {
+                session: session.into(),
+                invigilator: "T1".into(),
+                second_invigilator: Some("T2".into()),
+                kiosk_time_ms: 5,
+                offset_ms,
+            }),
+        )
+    }
+
+    #[test]
+    fn r16_the_session_s_clock_correction_comes_back_and_no_other_s() {
+        let rows = [
+            opened(1, "maths"),
+            clock(2, "maths", 120_000),
+            opened(3, "chinese"),
+            clock(4, "chinese", -60_000),
+            clock(5, "chinese", 30_000),
+        ];
+        let offset = |session: &str| replay(&rows, session).expect("replays").clock;
+        assert_eq!(
+            offset("chinese").map(ClockOffset::ms),
+            Some(30_000),
+            "the last"
+        );
+        assert_eq!(offset("maths").map(ClockOffset::ms), Some(120_000));
+        assert_eq!(offset("english"), None);
+        let forged = [opened(1, "maths"), clock(2, "maths", 3_600_000)];
+        assert_eq!(replay(&forged, "maths").expect("replays").clock, None);
     }
 
     #[test]

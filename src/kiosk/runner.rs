@@ -15,6 +15,7 @@ use super::devices::{Document, DocumentReader, FrameSource};
 use super::door::{Door, Effect, Hint, Input, Phase};
 use super::roster::Roster;
 use super::tally::Tally;
+use super::time_check::ClockOffset;
 use crate::card::emrtd::DocumentRead;
 use crate::card::pa::PaResult;
 use crate::card::Deadline;
@@ -112,6 +113,7 @@ pub struct Runner<'a> {
     keys: &'a dyn KeyStore,
     clock: &'a dyn Clock,
     offset: FixedOffset,
+    correction: ClockOffset,
     reader: &'a mut dyn DocumentReader,
     camera: &'a mut dyn FrameSource,
     sealer: Option<EvidenceSealer>,
@@ -148,6 +150,7 @@ impl<'a> Runner<'a> {
             keys,
             clock,
             offset,
+            correction: ClockOffset::ZERO,
             reader,
             camera,
             sealer: None,
@@ -210,7 +213,7 @@ impl<'a> Runner<'a> {
         let Some(code) = super::ticket::find_qr(frame)? else {
             return Ok(());
         };
-        let now = self.clock.now_utc_ms();
+        let now = self.now_ms();
         if !super::ticket::is_fresh(self.last_code.as_ref(), &code, now) {
             return Ok(());
         }
@@ -256,14 +259,25 @@ impl<'a> Runner<'a> {
         &self.tally.admitted
     }
 
-    /// The time now, ms since the epoch.
+    /// The time now, ms since the epoch: the kiosk's clock with the correction the
+    /// invigilators entered (time_check). The door decides, and the log is timed, with it.
     pub fn now_ms(&self) -> i64 {
+        self.correction.apply(self.clock.now_utc_ms())
+    }
+
+    /// The kiosk's own clock, uncorrected (what the invigilators compare).
+    pub fn kiosk_ms(&self) -> i64 {
         self.clock.now_utc_ms()
+    }
+
+    /// Decide with the kiosk's clock corrected by `offset` from now on.
+    pub fn set_correction(&mut self, offset: ClockOffset) {
+        self.correction = offset;
     }
 
     /// Exam-local time now.
     pub fn local_time(&self) -> chrono::NaiveDateTime {
-        self.local_at(self.clock.now_utc_ms())
+        self.local_at(self.now_ms())
     }
 
     /// Exam-local time of `ms` since the epoch.
@@ -273,12 +287,8 @@ impl<'a> Runner<'a> {
 
     /// Log an event; returns its sequence number.
     pub fn log_event(&mut self, event: &Event) -> Result<u64, RunError> {
-        self.journal.append(
-            &event.kind(),
-            &event.payload(),
-            self.clock.now_utc_ms(),
-            self.keys,
-        )?;
+        self.journal
+            .append(&event.kind(), &event.payload(), self.now_ms(), self.keys)?;
         Ok(self.journal.head_seq())
     }
 
@@ -323,8 +333,7 @@ impl<'a> Runner<'a> {
 
     /// Copy the log to a new file for the exam office, closed by the kiosk-signed trailer.
     pub fn export_log(&self, to: &std::path::Path) -> Result<(), crate::journal::Error> {
-        self.journal
-            .export_to(to, self.keys, self.clock.now_utc_ms())
+        self.journal.export_to(to, self.keys, self.now_ms())
     }
 
     /// The hash of the last log event (what a seal closes).
@@ -398,7 +407,7 @@ impl<'a> Runner<'a> {
             },
             _ => None,
         };
-        let now = self.clock.now_utc_ms();
+        let now = self.now_ms();
         let kind = Event::Decision(Box::new(event.clone())).kind();
         match evidence {
             Some(sealed) => {
@@ -522,7 +531,7 @@ impl<'a> Runner<'a> {
     pub fn feed(&mut self, input: Input) -> Result<(), RunError> {
         let mut queue = VecDeque::from([input]);
         while let Some(input) = queue.pop_front() {
-            let now = self.clock.now_utc_ms();
+            let now = self.now_ms();
             let before = std::mem::discriminant(&self.door.phase);
             let effects = self.door.handle(input, now);
             // One attempt per candidate: it starts when the door leaves idle and is gone
@@ -566,7 +575,7 @@ impl<'a> Runner<'a> {
                 // card that stalls or never stops sending ends the read as a failure, the
                 // APDU under way included.
                 let deadline = Deadline::ending_by_ms(self.roster.read_deadline_ms());
-                let now = self.clock.now_utc_ms();
+                let now = self.now_ms();
                 let read = self.reader.read(slot, access.as_ref(), &deadline, now);
                 self.attempt().times.card_ms = watch.ms();
                 match read {
@@ -620,7 +629,7 @@ impl<'a> Runner<'a> {
                     paper: PaperEvidence::NotScanned,
                     already_admitted: self.tally.admitted.contains_key(&ticket),
                 };
-                let now = self.clock.now_utc_ms();
+                let now = self.now_ms();
                 let d = decision::decide(&evidence, self.roster.policy(), self.local_at(now));
                 self.record(&ticket, &d, Some(face), Some(&evidence.document))?;
                 let attempt = self.attempt();

@@ -123,6 +123,7 @@ impl Room {
                 subject: s.subject.clone(),
                 session: s.id.clone(),
                 seats: p.seats,
+                start: s.start,
                 late_cutoff: s.late_cutoff,
                 people: p
                     .invigilators

@@ -9,13 +9,15 @@ use chrono::NaiveDateTime;
 
 use super::door::{Device, Hint, Input, Phase, Slot};
 use super::runner::{RunError, Runner};
+use super::time_check::{self, ClockOffset, ClockState};
 use super::view::{
-    self, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState, Verdict, View,
+    self, ClockCheck, Notice, PinMessage, PinPurpose, ReferralRow, Review, Screen, SeatState,
+    Verdict, View,
 };
 use crate::decision::{Decision, FaceEvidence, Guidance, ReferReason, Severity, TicketNumber};
 use crate::invigilator::{Attempt, Pin, PinGate};
 use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionVerdict};
-use crate::journal::events::{Event, ManualAdmission};
+use crate::journal::events::{ClockConfirmed, Event, ManualAdmission};
 use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal, SealCode};
 use crate::platform::isolate::Fault;
 
@@ -92,6 +94,13 @@ pub enum Command {
     Seal,
     /// Export the log.
     Export,
+    /// The clock screen (from the invigilator home screen).
+    ShowClock,
+    /// Move the correction being entered by this many seconds.
+    AdjustClock(i64),
+    /// Confirm the clock as shown: as it is (one invigilator), or with the correction
+    /// entered (asks for the second invigilator's PIN).
+    ConfirmClock,
     /// Back to the invigilator home screen.
     Back,
     /// Leave invigilator mode.
@@ -109,6 +118,8 @@ pub struct RoomInfo {
     pub session: String,
     /// Seats in the room.
     pub seats: u16,
+    /// The session's start, exam-local (its date is the day the door expects).
+    pub start: NaiveDateTime,
     /// The late cutoff, exam-local.
     pub late_cutoff: NaiveDateTime,
     /// The room's invigilators (id, name).
@@ -142,6 +153,7 @@ enum PinFor {
         code: ReasonCode,
     },
     Seal,
+    Clock(ClockOffset),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +164,8 @@ enum Mode {
     Review(TicketNumber),
     Incidents,
     Seal,
+    /// Comparing the clock, with the correction entered so far.
+    Clock(ClockOffset),
 }
 
 /// The kiosk.
@@ -172,6 +186,8 @@ pub struct Station<'a> {
     touched_ms: i64,
     /// When the recent faults happened (ms).
     faults: Vec<i64>,
+    /// Whether the clock was confirmed this session, and the correction.
+    clock: ClockState,
 }
 
 impl<'a> Station<'a> {
@@ -190,6 +206,7 @@ impl<'a> Station<'a> {
             notice: Notice::None,
             touched_ms: 0,
             faults: Vec::new(),
+            clock: ClockState::Unconfirmed,
         }
     }
 
@@ -225,12 +242,31 @@ impl<'a> Station<'a> {
         self.sealed = r.sealed;
         self.seal_code = r.seal_code;
         self.gate.restore(r.wrong_pins);
+        if let Some(offset) = r.clock {
+            self.confirmed(offset);
+        }
         Ok(())
     }
 
     /// Whether the session is sealed.
     pub fn sealed(&self) -> bool {
         self.sealed
+    }
+
+    /// The clock's state this session.
+    pub fn clock(&self) -> ClockState {
+        self.clock
+    }
+
+    fn confirmed(&mut self, offset: ClockOffset) {
+        self.clock = ClockState::Confirmed(offset);
+        self.runner.set_correction(offset);
+    }
+
+    /// Whether the door takes candidates as far as the clock goes: a session on another
+    /// day than the kiosk's clock waits for an invigilator to confirm it.
+    pub fn clock_lets_door_open(&self) -> bool {
+        time_check::door_may_open(self.clock, self.info.start.date(), self.runner.local_time())
     }
 
     /// The seal code, once the session is sealed.
@@ -248,7 +284,7 @@ impl<'a> Station<'a> {
     /// screen belongs to the invigilator) and after the seal.
     pub fn handle(&mut self, command: Command) -> Result<(), RunError> {
         use Command as C;
-        let door_open = self.mode == Mode::Door && !self.sealed;
+        let door_open = self.mode == Mode::Door && !self.sealed && self.clock_lets_door_open();
         let now = self.runner.now_ms();
         let door_command = matches!(
             command,
@@ -332,6 +368,7 @@ impl<'a> Station<'a> {
                         _,
                     ) => Mode::Review(ticket.clone()),
                     (Mode::Pin(PinFor::Seal), _) => Mode::Seal,
+                    (Mode::Pin(PinFor::Clock(pending)), _) => Mode::Clock(*pending),
                     (other, _) => other.clone(),
                 };
             }
@@ -376,7 +413,37 @@ impl<'a> Station<'a> {
                 self.export();
                 self.lock();
             }
+            // The first invigilator of the session confirms the clock before anything else.
+            C::Back if self.signed_in.is_some() && self.clock == ClockState::Unconfirmed => {}
             C::Back if self.signed_in.is_some() => self.mode = Mode::Home,
+            C::ShowClock | C::AdjustClock(_) | C::ConfirmClock if self.sealed => {
+                self.notice = Notice::Failed("the session is sealed".to_string());
+            }
+            C::ShowClock if self.signed_in.is_some() => {
+                self.mode = Mode::Clock(ClockOffset::ZERO);
+            }
+            C::AdjustClock(seconds) => {
+                if let Mode::Clock(pending) = self.mode {
+                    match pending.moved(seconds.saturating_mul(1000)) {
+                        Ok(moved) => {
+                            self.mode = Mode::Clock(moved);
+                            self.notice = Notice::None;
+                        }
+                        Err(e) => self.notice = Notice::Failed(e.to_string()),
+                    }
+                }
+            }
+            C::ConfirmClock => {
+                if let Mode::Clock(pending) = self.mode {
+                    if pending == ClockOffset::ZERO {
+                        self.confirm_clock(pending, None)?;
+                    } else {
+                        // A correction changes who is late: a second person checks it.
+                        self.mode = Mode::Pin(PinFor::Clock(pending));
+                        self.pin_message = PinMessage::None;
+                    }
+                }
+            }
             C::Lock => self.lock(),
             _ => {}
         }
@@ -427,8 +494,13 @@ impl<'a> Station<'a> {
         match purpose {
             PinFor::Unlock => {
                 self.signed_in = Some(id.to_string());
-                self.mode = Mode::Home;
+                self.mode = if self.clock == ClockState::Unconfirmed && !self.sealed {
+                    Mode::Clock(ClockOffset::ZERO)
+                } else {
+                    Mode::Home
+                };
             }
+            PinFor::Clock(offset) => self.confirm_clock(offset, Some(id))?,
             PinFor::Admit { ticket, code } => self.resolve(&ticket, code, Some(id))?,
             PinFor::AdmitByHand { ticket, code } => self.admit_by_hand(&ticket, code, Some(id))?,
             PinFor::Seal => self.seal(id)?,
@@ -544,6 +616,29 @@ impl<'a> Station<'a> {
         Ok(())
     }
 
+    /// Log the clock's confirmation (with `second`'s PIN for a correction) and decide with
+    /// it from now on.
+    fn confirm_clock(&mut self, offset: ClockOffset, second: Option<&str>) -> Result<(), RunError> {
+        let Some(who) = self.signed_in.clone() else {
+            return Ok(());
+        };
+        if offset != ClockOffset::ZERO && second.is_none() {
+            return Ok(());
+        }
+        self.runner
+            .log_event(&Event::ClockConfirmed(ClockConfirmed {
+                session: self.info.session.clone(),
+                invigilator: who,
+                second_invigilator: second.map(str::to_string),
+                kiosk_time_ms: self.runner.kiosk_ms(),
+                offset_ms: offset.ms(),
+            }))?;
+        self.confirmed(offset);
+        self.notice = Notice::ClockConfirmed(offset.to_string());
+        self.mode = Mode::Home;
+        Ok(())
+    }
+
     fn record_incident(&mut self, kind: IncidentKind) -> Result<(), RunError> {
         let Some(who) = self.signed_in.clone() else {
             return Ok(());
@@ -603,6 +698,7 @@ impl<'a> Station<'a> {
             self.runner.log_head(),
         ) {
             Ok(seal) => {
+                let seal = seal.with_clock_offset(self.clock.offset());
                 let seq = self.runner.log_action(&Action::Seal(seal))?;
                 self.sealed = true;
                 self.seal_code = Some(SealCode::new(seq, &self.runner.log_head()));
@@ -676,6 +772,7 @@ impl<'a> Station<'a> {
                     PinFor::Unlock => PinPurpose::Unlock,
                     PinFor::Admit { .. } | PinFor::AdmitByHand { .. } => PinPurpose::SecondForAdmit,
                     PinFor::Seal => PinPurpose::SecondForSeal,
+                    PinFor::Clock(_) => PinPurpose::SecondForClock,
                 };
                 Screen::Pin
             }
@@ -689,13 +786,37 @@ impl<'a> Station<'a> {
             }
             Mode::Incidents => Screen::Incidents,
             Mode::Seal => Screen::Seal,
+            Mode::Clock(pending) => {
+                v.clock_check = Some(self.clock_check(*pending, false));
+                Screen::Clock
+            }
         };
         v
+    }
+
+    /// What the clock screen shows with `pending` entered.
+    fn clock_check(&self, pending: ClockOffset, door_waits: bool) -> ClockCheck {
+        let kiosk = self.runner.local_at(self.runner.kiosk_ms());
+        let corrected = self.runner.local_at(pending.apply(self.runner.kiosk_ms()));
+        ClockCheck {
+            kiosk_time: kiosk.format("%H:%M:%S").to_string(),
+            kiosk_date: kiosk.format("%Y-%m-%d").to_string(),
+            corrected_time: corrected.format("%H:%M:%S").to_string(),
+            offset: pending.to_string(),
+            session_start: self.info.start.format("%Y-%m-%d %H:%M").to_string(),
+            late_cutoff: self.info.late_cutoff.format("%H:%M").to_string(),
+            confirmed: self.clock != ClockState::Unconfirmed,
+            door_waits,
+        }
     }
 
     fn door_screen(&self, v: &mut View) -> Screen {
         let runner = &self.runner;
         v.hint = runner.hint;
+        if !self.sealed && !self.clock_lets_door_open() {
+            v.clock_check = Some(self.clock_check(ClockOffset::ZERO, true));
+            return Screen::Clock;
+        }
         match &runner.door.phase {
             Phase::Idle => Screen::Idle,
             Phase::AwaitingDocument { .. } => {

@@ -32,6 +32,9 @@ pub enum Screen {
     Incidents,
     /// Sealing the session.
     Seal,
+    /// The clock compared with the exam site's standard time (and, at the door, a session
+    /// on another day waiting for that).
+    Clock,
 }
 
 impl Screen {
@@ -48,6 +51,7 @@ impl Screen {
             Screen::Review => "review",
             Screen::Incidents => "incidents",
             Screen::Seal => "seal",
+            Screen::Clock => "clock",
         }
     }
 }
@@ -86,6 +90,8 @@ pub enum PinPurpose {
     SecondForAdmit,
     /// A second invigilator attests the seal.
     SecondForSeal,
+    /// A second invigilator checks a clock correction.
+    SecondForClock,
 }
 
 /// The message under the PIN pad.
@@ -175,9 +181,33 @@ pub enum Notice {
     PaperChecked,
     /// Something failed; the text names it.
     Failed(String),
+    /// The clock was confirmed, with this correction ("±0:00" when it was right).
+    ClockConfirmed(String),
     /// A stage of the kiosk's work failed and was isolated (the stage named): the candidate
     /// should try again.
     Fault(String),
+}
+
+/// The clock screen: the kiosk's time beside the corrected one, for the invigilator to
+/// compare with the exam site's standard time.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClockCheck {
+    /// The kiosk's own clock, exam-local "HH:MM:SS".
+    pub kiosk_time: String,
+    /// Its date, "YYYY-MM-DD".
+    pub kiosk_date: String,
+    /// With the correction entered, "HH:MM:SS".
+    pub corrected_time: String,
+    /// The correction entered, "+1:30".
+    pub offset: String,
+    /// The session's start, "YYYY-MM-DD HH:MM".
+    pub session_start: String,
+    /// The late cutoff, "HH:MM".
+    pub late_cutoff: String,
+    /// Confirmed already this session (this is a later correction).
+    pub confirmed: bool,
+    /// At the door: the session is on another day and the door waits for a confirmation.
+    pub door_waits: bool,
 }
 
 /// Everything on screen.
@@ -234,6 +264,8 @@ pub struct View {
     pub incidents: Vec<String>,
     /// The footer message.
     pub notice: Notice,
+    /// The clock screen.
+    pub clock_check: Option<ClockCheck>,
 }
 
 /// "MM:SS" (or "H:MM:SS") for a non-negative number of seconds.

@@ -58,8 +58,9 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// The kiosk at the door with its real card reader and camera.
     Kiosk(cli::kiosk::KioskArgs),
-    /// The installer's check: models, key, package, log, clock, camera, reader; exit 0
-    /// only when the kiosk is ready.
+    /// The installer's check: models, key, log and disk, package, clock, camera and a face
+    /// at the mark, reader and cards, bridge, display and touch; exit 0 only when the kiosk
+    /// is ready.
     Doctor(cli::doctor::DoctorArgs),
 }
 

@@ -186,6 +186,20 @@ pub fn build_cmd(args: &BuildArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// When the packages are built: now, or `SOURCE_DATE_EPOCH` (seconds; the reproducible-builds
+/// convention) so that two builds of the same inputs can be byte-identical.
+fn build_time_ms() -> anyhow::Result<i64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(SystemClock.now_utc_ms()),
+        Ok(text) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1000))
+            .with_context(|| format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds")),
+    }
+}
+
 /// The build itself: `Err` holds every input problem (nothing written).
 pub fn build_packages(args: &BuildArgs) -> anyhow::Result<Result<BuildTimes, Vec<String>>> {
     let mut times = BuildTimes::default();
@@ -253,6 +267,7 @@ pub fn build_packages(args: &BuildArgs) -> anyhow::Result<Result<BuildTimes, Vec
     let material = OfficeMaterial {
         evidence_key,
         template_model: ModelKind::Embed.sha256().to_string(),
+        built_at: Some(open::local_time(build_time_ms()?, inputs.exam.utc_offset)),
     };
     let plan = build::assemble(&inputs, &enrolments, &pin_hashes, &material);
     times.rooms = plan.packages.len();

@@ -213,6 +213,14 @@ pub enum Event {
     Decision(Box<DecisionEvent>),
     /// `clock_confirmed`.
     ClockConfirmed(ClockConfirmed),
+    /// `clock_checked`: the installer compared the kiosk's clock with a reference clock
+    /// (`examgate doctor --confirm-clock`).
+    ClockChecked {
+        /// Who compared it.
+        by: String,
+        /// The kiosk's clock then, ms since the epoch.
+        kiosk_time_ms: i64,
+    },
     /// `paper_checked`: the admitted candidate's own answer sheet was scanned.
     PaperChecked {
         /// Ticket.
@@ -281,6 +289,12 @@ struct Paper {
 }
 
 #[derive(Serialize, Deserialize)]
+struct Checked {
+    by: String,
+    kiosk_time_ms: i64,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Who {
     invigilator: String,
 }
@@ -315,6 +329,7 @@ impl Event {
             Event::SessionOpened(_) => "session_opened",
             Event::Decision(_) => "decision",
             Event::ClockConfirmed(_) => "clock_confirmed",
+            Event::ClockChecked { .. } => "clock_checked",
             Event::PaperChecked { .. } => "paper_checked",
             Event::Door { note, .. } => note.as_str(),
             Event::Unlock { .. } => "invigilator_unlock",
@@ -339,6 +354,10 @@ impl Event {
             Event::SessionOpened(s) => json(s),
             Event::Decision(d) => json(d),
             Event::ClockConfirmed(c) => json(c),
+            Event::ClockChecked { by, kiosk_time_ms } => json(&Checked {
+                by: by.clone(),
+                kiosk_time_ms: *kiosk_time_ms,
+            }),
             Event::PaperChecked { ticket, matches } => json(&Paper {
                 ticket: ticket.clone(),
                 matches: *matches,
@@ -387,6 +406,13 @@ impl Event {
             "session_opened" => Event::SessionOpened(from("session_opened", payload)?),
             "decision" => Event::Decision(Box::new(from("decision", payload)?)),
             "clock_confirmed" => Event::ClockConfirmed(from("clock_confirmed", payload)?),
+            "clock_checked" => {
+                let c: Checked = from("clock_checked", payload)?;
+                Event::ClockChecked {
+                    by: c.by,
+                    kiosk_time_ms: c.kiosk_time_ms,
+                }
+            }
             "paper_checked" => {
                 let p: Paper = from("paper_checked", payload)?;
                 Event::PaperChecked {
@@ -487,6 +513,10 @@ mod tests {
                 kiosk_time_ms: 1_781_222_400_000,
                 offset_ms: -90_000,
             }),
+            Event::ClockChecked {
+                by: "installer Wang".into(),
+                kiosk_time_ms: 1_781_222_400_000,
+            },
             Event::ClockConfirmed(ClockConfirmed {
                 session: "chinese".into(),
                 invigilator: "T001".into(),

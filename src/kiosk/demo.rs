@@ -381,6 +381,7 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
         &OfficeMaterial {
             evidence_key: evidence_public,
             template_model: ModelKind::Embed.sha256().to_string(),
+            built_at: None,
         },
     );
     let out = work.join("packages");

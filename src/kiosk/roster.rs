@@ -310,6 +310,7 @@ rooms = [ { id = "R101", seats = 30 } ]
         let office = OfficeMaterial {
             evidence_key: [0; 32],
             template_model: crate::face::ModelKind::Embed.sha256().to_string(),
+            built_at: None,
         };
         let plan = build::assemble(&inputs, &enrolments, &[], &office);
         let package = plan.packages.into_iter().next().expect("one room");

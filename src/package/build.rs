@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDateTime;
+
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
 
@@ -199,6 +201,8 @@ pub struct OfficeMaterial {
     pub evidence_key: [u8; 32],
     /// SHA-256 of the embedding model.
     pub template_model: String,
+    /// When the packages are built, exam-local (none: not recorded).
+    pub built_at: Option<NaiveDateTime>,
 }
 
 /// What will be written: the shared directory and one package per room.
@@ -305,6 +309,7 @@ pub fn assemble(
                 template_model: office.template_model.clone(),
                 directory_sha256: directory_sha256.clone(),
                 policy: exam.policy,
+                built_at: office.built_at,
             }
         })
         .collect();

@@ -70,6 +70,10 @@ pub struct RoomPackage {
     /// format 1, after it: a package written before it existed opens with the defaults.
     #[serde(default)]
     pub policy: DoorPolicy,
+    /// When the office built the package, exam-local. A kiosk clock before it is wrong
+    /// (`examgate doctor`). Added within format 1, after `policy`: absent in older packages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<NaiveDateTime>,
 }
 
 impl std::fmt::Debug for RoomPackage {

@@ -378,6 +378,7 @@ mod tests {
             template_model: template_model.into(),
             directory_sha256: hex(&Sha256::digest(DIRECTORY)),
             policy,
+            built_at: None,
         }
     }
 

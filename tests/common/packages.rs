@@ -62,7 +62,19 @@ pub fn inputs(dir: &Path) -> PathBuf {
 }
 
 pub fn build(inp: &Path, keys: &Path, out: &Path, extra: &[&str]) -> Output {
+    build_with_env(inp, keys, out, extra, &[])
+}
+
+/// [`build`] with environment variables set (`SOURCE_DATE_EPOCH`).
+pub fn build_with_env(
+    inp: &Path,
+    keys: &Path,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     examgate()
+        .envs(env.iter().copied())
         .args(["package", "build", "--exam"])
         .arg(inp.join("exam.toml"))
         .arg("--candidates")

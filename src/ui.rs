@@ -300,6 +300,7 @@ pub fn show(ui: &AppWindow, v: &View) {
     ui.set_session_start(c.session_start.into());
     ui.set_late_cutoff(c.late_cutoff.into());
     ui.set_clock_confirmed(c.confirmed);
+    ui.set_clock_needs_second(c.needs_second);
     ui.set_door_waits(c.door_waits);
 }
 

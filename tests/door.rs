@@ -494,8 +494,15 @@ mod exam_day {
             Screen::Clock,
             "the first sign-in asks for the clock"
         );
-        s.handle(Command::Back).expect("back");
-        assert_eq!(s.view().screen, Screen::Clock, "no way round it");
+        for other in [
+            Command::Back,
+            Command::ShowSeal,
+            Command::ShowIncidents,
+            Command::Export,
+        ] {
+            s.handle(other.clone()).expect("ignored");
+            assert_eq!(s.view().screen, Screen::Clock, "no way round it: {other:?}");
+        }
         // Bounded: 31 minutes is refused and nothing moves.
         s.handle(Command::AdjustClock(31 * 60)).expect("adjust");
         let v = s.view();
@@ -528,6 +535,18 @@ mod exam_day {
         assert_eq!(s.clock(), ClockState::Confirmed(offset));
         assert_eq!(s.view().screen, Screen::Invigilator);
         assert_eq!(s.runner.now_ms(), kiosk_ms + 60_000);
+        // Undoing the correction is a change too: one invigilator cannot do it alone.
+        s.handle(Command::ShowClock).expect("clock");
+        assert_eq!(
+            s.view().clock_check.map(|c| c.offset),
+            Some("+1:00".to_string()),
+            "a later look starts from the correction in force"
+        );
+        s.handle(Command::AdjustClock(-60)).expect("adjust");
+        s.handle(Command::ConfirmClock).expect("confirm");
+        assert_eq!(s.view().pin_purpose, PinPurpose::SecondForClock);
+        s.handle(Command::PinCancel).expect("cancel");
+        assert_eq!(s.clock(), ClockState::Confirmed(offset), "unchanged");
         s.handle(Command::Lock).expect("lock");
         s.handle(Command::Ticket("2027010001".into()))
             .expect("ticket");

@@ -291,6 +291,7 @@ fn every_screen() -> Vec<(&'static str, View)> {
         session_start: "2027-06-12 09:00".into(),
         late_cutoff: "09:15".into(),
         confirmed: false,
+        needs_second: offset != "±0:00",
         door_waits,
     };
     out.push((

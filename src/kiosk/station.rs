@@ -214,7 +214,9 @@ impl<'a> Station<'a> {
     /// dropped and the door idle with a notice; the third fault within a minute shows the
     /// device-error screen until a minute passes without one.
     pub fn fault(&mut self, fault: &Fault) -> Result<(), RunError> {
-        let now = self.runner.now_ms();
+        // The station's own timers (faults, auto-lock, PIN lockouts) run on the kiosk's
+        // clock: a correction entered mid-session must not stretch or cut them.
+        let now = self.runner.kiosk_ms();
         self.runner.log_event(&Event::WorkerFault {
             stage: fault.stage.to_string(),
             message: fault.message.clone(),
@@ -285,7 +287,7 @@ impl<'a> Station<'a> {
     pub fn handle(&mut self, command: Command) -> Result<(), RunError> {
         use Command as C;
         let door_open = self.mode == Mode::Door && !self.sealed && self.clock_lets_door_open();
-        let now = self.runner.now_ms();
+        let now = self.runner.kiosk_ms();
         let door_command = matches!(
             command,
             C::Ticket(_)
@@ -301,6 +303,17 @@ impl<'a> Station<'a> {
             self.touched_ms = now;
         } else if self.mode != Mode::Door && now - self.touched_ms >= AUTO_LOCK_MS {
             self.lock();
+        }
+        // The session's first invigilator compares the clock before anything else: on that
+        // screen only the clock's own commands and Lock are taken.
+        let clock_first = matches!(self.mode, Mode::Clock(_))
+            && self.clock == ClockState::Unconfirmed
+            && !self.sealed;
+        if clock_first
+            && !door_command
+            && !matches!(command, C::AdjustClock(_) | C::ConfirmClock | C::Lock)
+        {
+            return Ok(());
         }
         match command {
             C::Ticket(t) if door_open && self.runner.door.phase == Phase::Idle => {
@@ -414,13 +427,13 @@ impl<'a> Station<'a> {
                 self.lock();
             }
             // The first invigilator of the session confirms the clock before anything else.
-            C::Back if self.signed_in.is_some() && self.clock == ClockState::Unconfirmed => {}
             C::Back if self.signed_in.is_some() => self.mode = Mode::Home,
             C::ShowClock | C::AdjustClock(_) | C::ConfirmClock if self.sealed => {
                 self.notice = Notice::Failed("the session is sealed".to_string());
             }
+            // A later look starts from the correction in force.
             C::ShowClock if self.signed_in.is_some() => {
-                self.mode = Mode::Clock(ClockOffset::ZERO);
+                self.mode = Mode::Clock(self.clock.offset());
             }
             C::AdjustClock(seconds) => {
                 if let Mode::Clock(pending) = self.mode {
@@ -435,7 +448,7 @@ impl<'a> Station<'a> {
             }
             C::ConfirmClock => {
                 if let Mode::Clock(pending) = self.mode {
-                    if pending == ClockOffset::ZERO {
+                    if !self.needs_second(pending) {
                         self.confirm_clock(pending, None)?;
                     } else {
                         // A correction changes who is late: a second person checks it.
@@ -467,7 +480,7 @@ impl<'a> Station<'a> {
             self.pin_message = PinMessage::SamePerson;
             return Ok(());
         }
-        let now = self.runner.now_ms();
+        let now = self.runner.kiosk_ms();
         let attempt = self.gate.attempt(id, pin, now);
         match attempt {
             Attempt::UnknownInvigilator => {
@@ -616,13 +629,19 @@ impl<'a> Station<'a> {
         Ok(())
     }
 
+    /// A correction changes who is late: any change from the correction in force (and any
+    /// first correction) takes a second invigilator; confirming what is in force does not.
+    fn needs_second(&self, offset: ClockOffset) -> bool {
+        offset != self.clock.offset()
+    }
+
     /// Log the clock's confirmation (with `second`'s PIN for a correction) and decide with
     /// it from now on.
     fn confirm_clock(&mut self, offset: ClockOffset, second: Option<&str>) -> Result<(), RunError> {
         let Some(who) = self.signed_in.clone() else {
             return Ok(());
         };
-        if offset != ClockOffset::ZERO && second.is_none() {
+        if self.needs_second(offset) && second.is_none() {
             return Ok(());
         }
         self.runner
@@ -806,6 +825,7 @@ impl<'a> Station<'a> {
             session_start: self.info.start.format("%Y-%m-%d %H:%M").to_string(),
             late_cutoff: self.info.late_cutoff.format("%H:%M").to_string(),
             confirmed: self.clock != ClockState::Unconfirmed,
+            needs_second: self.needs_second(pending),
             door_waits,
         }
     }

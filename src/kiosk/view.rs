@@ -206,6 +206,8 @@ pub struct ClockCheck {
     pub late_cutoff: String,
     /// Confirmed already this session (this is a later correction).
     pub confirmed: bool,
+    /// Confirming what is shown takes a second invigilator (it changes the correction).
+    pub needs_second: bool,
     /// At the door: the session is on another day and the door waits for a confirmation.
     pub door_waits: bool,
 }

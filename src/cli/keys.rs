@@ -17,7 +17,8 @@ pub enum KeysCommand {
         /// Directory to write into (created if absent).
         #[arg(long)]
         out: PathBuf,
-        /// A kiosk id to make a signing key for (repeatable).
+        /// A kiosk id to make a signing key for (repeatable); `ID=SITE/ROOM` also binds the
+        /// kiosk to its room for the office (`kiosk-ID.room`, read by `office init`).
         #[arg(long = "kiosk")]
         kiosks: Vec<String>,
     },
@@ -27,7 +28,20 @@ pub enum KeysCommand {
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     let KeysCommand::Gen { out, kiosks } = cmd;
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    if let Some(bad) = kiosks.iter().find(|k| {
+    let kiosks: Vec<(String, Option<String>)> = kiosks
+        .iter()
+        .map(|k| match k.split_once('=') {
+            Some((id, room)) => (id.to_string(), Some(room.to_string())),
+            None => (k.clone(), None),
+        })
+        .collect();
+    if let Some((_, Some(bad))) = kiosks.iter().find(|(_, room)| {
+        room.as_deref()
+            .is_some_and(|r| examgate::decision::RoomRef::parse(r).is_none())
+    }) {
+        anyhow::bail!("kiosk room {bad:?} must read SITE/ROOM, e.g. S01/R101");
+    }
+    if let Some((bad, _)) = kiosks.iter().find(|(k, _)| {
         k.is_empty()
             || !k
                 .chars()
@@ -49,13 +63,18 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             "office evidence (X25519)",
         )?,
     ];
-    for k in &kiosks {
+    for (k, room) in &kiosks {
         written.push(keygen::write_new(
             &out,
             &format!("kiosk-{k}"),
             KeyKind::Ed25519,
             &format!("kiosk {k} signing (Ed25519)"),
         )?);
+        if let Some(room) = room {
+            let path = out.join(format!("kiosk-{k}.room"));
+            std::fs::write(&path, format!("{room}\n"))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     for w in written {
         println!(

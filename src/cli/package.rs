@@ -284,13 +284,7 @@ pub fn build_packages(args: &BuildArgs) -> anyhow::Result<Result<BuildTimes, Vec
 
 /// `SITE/ROOM` → a room.
 fn parse_room(text: &str) -> anyhow::Result<RoomRef> {
-    let (site, room) = text
-        .split_once('/')
-        .with_context(|| format!("--room {text:?} must be SITE/ROOM"))?;
-    Ok(RoomRef {
-        site: site.to_string(),
-        room: room.to_string(),
-    })
+    RoomRef::parse(text).with_context(|| format!("--room {text:?} must be SITE/ROOM"))
 }
 
 fn verify_cmd(

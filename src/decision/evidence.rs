@@ -35,6 +35,25 @@ pub struct RoomRef {
     pub room: String,
 }
 
+impl RoomRef {
+    /// `SITE/ROOM` (spaces around either part ignored); `None` unless both parts are there
+    /// and there is one slash.
+    pub fn parse(text: &str) -> Option<RoomRef> {
+        let (site, room) = text.trim().split_once('/')?;
+        let (site, room) = (site.trim(), room.trim());
+        (!site.is_empty() && !room.is_empty() && !room.contains('/')).then(|| RoomRef {
+            site: site.to_string(),
+            room: room.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for RoomRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.site, self.room)
+    }
+}
+
 /// Where a candidate sits in one session.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Placement {

@@ -213,6 +213,15 @@ pub enum Event {
     Decision(Box<DecisionEvent>),
     /// `clock_confirmed`.
     ClockConfirmed(ClockConfirmed),
+    /// `log_exported`: the log was exported to a file for the exam office. The next export
+    /// carries this record, so the office knows of every export before it (a missing one
+    /// is named).
+    LogExported {
+        /// The export's file name.
+        file: String,
+        /// Events in it (its trailer's count).
+        events: u64,
+    },
     /// `clock_checked`: the installer compared the kiosk's clock with a reference clock
     /// (`examgate doctor --confirm-clock`).
     ClockChecked {
@@ -289,6 +298,12 @@ struct Paper {
 }
 
 #[derive(Serialize, Deserialize)]
+struct Exported {
+    file: String,
+    events: u64,
+}
+
+#[derive(Serialize, Deserialize)]
 struct Checked {
     by: String,
     kiosk_time_ms: i64,
@@ -330,6 +345,7 @@ impl Event {
             Event::Decision(_) => "decision",
             Event::ClockConfirmed(_) => "clock_confirmed",
             Event::ClockChecked { .. } => "clock_checked",
+            Event::LogExported { .. } => "log_exported",
             Event::PaperChecked { .. } => "paper_checked",
             Event::Door { note, .. } => note.as_str(),
             Event::Unlock { .. } => "invigilator_unlock",
@@ -354,6 +370,10 @@ impl Event {
             Event::SessionOpened(s) => json(s),
             Event::Decision(d) => json(d),
             Event::ClockConfirmed(c) => json(c),
+            Event::LogExported { file, events } => json(&Exported {
+                file: file.clone(),
+                events: *events,
+            }),
             Event::ClockChecked { by, kiosk_time_ms } => json(&Checked {
                 by: by.clone(),
                 kiosk_time_ms: *kiosk_time_ms,
@@ -406,6 +426,13 @@ impl Event {
             "session_opened" => Event::SessionOpened(from("session_opened", payload)?),
             "decision" => Event::Decision(Box::new(from("decision", payload)?)),
             "clock_confirmed" => Event::ClockConfirmed(from("clock_confirmed", payload)?),
+            "log_exported" => {
+                let e: Exported = from("log_exported", payload)?;
+                Event::LogExported {
+                    file: e.file,
+                    events: e.events,
+                }
+            }
             "clock_checked" => {
                 let c: Checked = from("clock_checked", payload)?;
                 Event::ClockChecked {
@@ -513,6 +540,10 @@ mod tests {
                 kiosk_time_ms: 1_781_222_400_000,
                 offset_ms: -90_000,
             }),
+            Event::LogExported {
+                file: "K-S01-R101-chinese-20270612T113000.examgate-log".into(),
+                events: 41,
+            },
             Event::ClockChecked {
                 by: "installer Wang".into(),
                 kiosk_time_ms: 1_781_222_400_000,

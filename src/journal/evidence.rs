@@ -22,6 +22,88 @@ pub enum EvidenceError {
     /// opened by anyone.
     #[error("office evidence key {0} is a low-order X25519 point; generate a new key pair")]
     LowOrderKey(String),
+    /// Opened, but the plaintext is neither an evidence envelope nor a JPEG.
+    #[error("opened evidence is malformed: {0}")]
+    Malformed(String),
+}
+
+/// What one sealed evidence holds: the live face crop (JPEG) and, for an admission, the
+/// crop's embedding, which is biometric data and sealed like the crop (the office's proxy
+/// check compares them). Referrals sealed before embeddings were kept are a bare JPEG.
+#[derive(Clone, PartialEq)]
+pub struct EvidencePlain {
+    /// The live face crop.
+    pub crop_jpeg: Vec<u8>,
+    /// Its embedding (unit length), when kept.
+    pub embedding: Option<Vec<f32>>,
+}
+
+impl std::fmt::Debug for EvidencePlain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "EvidencePlain({} byte crop, embedding: {})",
+            self.crop_jpeg.len(),
+            self.embedding.as_ref().map_or(0, Vec::len)
+        )
+    }
+}
+
+/// Starts an evidence envelope: `EGEV`, version 1.
+const ENVELOPE: &[u8; 5] = b"EGEV\x01";
+
+impl EvidencePlain {
+    /// `EGEV 01`, the crop's length (u32 LE) and bytes, the embedding's length (u16 LE, 0
+    /// for none) and values (f32 LE).
+    pub fn encode(&self) -> Vec<u8> {
+        let values = self.embedding.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(11 + self.crop_jpeg.len() + 4 * values.len());
+        out.extend_from_slice(ENVELOPE);
+        out.extend_from_slice(&(self.crop_jpeg.len() as u32).to_le_bytes());
+        out.extend_from_slice(&self.crop_jpeg);
+        out.extend_from_slice(&(values.len() as u16).to_le_bytes());
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Read opened evidence: an envelope, or a bare JPEG (crop only).
+    pub fn decode(bytes: &[u8]) -> Result<EvidencePlain, EvidenceError> {
+        let bad = |why: &str| EvidenceError::Malformed(why.to_string());
+        if bytes.starts_with(&[0xFF, 0xD8]) {
+            return Ok(EvidencePlain {
+                crop_jpeg: bytes.to_vec(),
+                embedding: None,
+            });
+        }
+        let rest = bytes
+            .strip_prefix(ENVELOPE.as_slice())
+            .ok_or_else(|| bad("neither an evidence envelope nor a JPEG"))?;
+        let (len, rest) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("cut short before the crop's length"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(bad("cut short inside the crop"));
+        }
+        let (crop, rest) = rest.split_at(len);
+        let (n, rest) = rest
+            .split_first_chunk::<2>()
+            .ok_or_else(|| bad("cut short before the embedding's length"))?;
+        let n = usize::from(u16::from_le_bytes(*n));
+        if rest.len() != 4 * n {
+            return Err(bad("the embedding's length does not match its values"));
+        }
+        let values: Vec<f32> = rest
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(EvidencePlain {
+            crop_jpeg: crop.to_vec(),
+            embedding: (n > 0).then_some(values),
+        })
+    }
 }
 
 /// Refuse a low-order X25519 public key (RFC 7748 §6.1: the shared secret with such a point
@@ -101,6 +183,27 @@ pub fn generate_office_keypair() -> ([u8; 32], [u8; 32]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_envelope_round_trips_and_a_bare_jpeg_is_a_crop() {
+        let plain = EvidencePlain {
+            crop_jpeg: vec![0xFF, 0xD8, 1, 2, 3],
+            embedding: Some(vec![0.5, -0.25, 1.0]),
+        };
+        assert_eq!(
+            EvidencePlain::decode(&plain.encode()).ok(),
+            Some(plain.clone())
+        );
+        let bare = EvidencePlain::decode(&[0xFF, 0xD8, 9]).expect("jpeg");
+        assert_eq!(bare.embedding, None);
+        let mut cut = plain.encode();
+        cut.pop();
+        assert!(matches!(
+            EvidencePlain::decode(&cut),
+            Err(EvidenceError::Malformed(_))
+        ));
+        assert!(EvidencePlain::decode(b"junk").is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -347,6 +347,7 @@ pub const AFTER_SEAL: &[&str] = &[
     "door_timeout",
     "session_opened",
     "worker_fault",
+    "log_exported",
 ];
 
 /// Where the sessions of a log stand.

@@ -190,14 +190,9 @@ impl KioskConfig {
                 format!("{:?} must be letters, digits, '-' or '_'", raw.kiosk_id),
             ));
         }
-        let room = match raw.room.split_once('/') {
-            Some((site, room)) if !site.is_empty() && !room.is_empty() && !room.contains('/') => {
-                RoomRef {
-                    site: site.to_string(),
-                    room: room.to_string(),
-                }
-            }
-            _ => return Err(invalid("room", format!("{:?} is not SITE/ROOM", raw.room))),
+        let room = match RoomRef::parse(&raw.room) {
+            Some(room) => room,
+            None => return Err(invalid("room", format!("{:?} is not SITE/ROOM", raw.room))),
         };
         let language = match raw.language.as_deref() {
             None | Some("zh") => ScreenLanguage::Chinese,

@@ -26,7 +26,7 @@ use crate::decision::{
 use crate::face::{cosine, FaceEngine, QualityIssue};
 use crate::journal::actions::Action;
 use crate::journal::events::{DecisionEvent, DocumentLogged, DoorNote, Event, SessionOpened};
-use crate::journal::evidence::EvidenceSealer;
+use crate::journal::evidence::{EvidencePlain, EvidenceSealer};
 use crate::journal::Journal;
 use crate::platform::clock::{Clock, Stopwatch};
 use crate::platform::keystore::KeyStore;
@@ -336,6 +336,11 @@ impl<'a> Runner<'a> {
         self.journal.export_to(to, self.keys, self.now_ms())
     }
 
+    /// The sequence number of the last log event.
+    pub fn log_seq(&self) -> u64 {
+        self.journal.head_seq()
+    }
+
     /// The hash of the last log event (what a seal closes).
     pub fn log_head(&self) -> [u8; 32] {
         self.journal.head_hash()
@@ -391,13 +396,25 @@ impl<'a> Runner<'a> {
         // Scores and reasons, never templates or names; structured, so a restarted kiosk can
         // replay its session (resume.rs).
         let mut event = DecisionEvent::new(&ticket.0, d, scores, document.map(logged));
-        let crop = self
+        // Referrals' crops for the hearing; admissions' crops and embeddings, by policy, for
+        // the office's one-face-two-tickets check. Sealed to the office: the kiosk cannot
+        // read them back.
+        let seal_this = match d {
+            Decision::Refer { .. } => true,
+            Decision::Admit { .. } => self.roster.door_policy().seal_admissions,
+            Decision::Deny { .. } => false,
+        };
+        let plain = self
             .attempt
             .as_ref()
             .and_then(|a| a.live.as_ref())
-            .map(|l| l.jpeg.clone());
-        let evidence = match (d, &self.sealer, crop) {
-            (Decision::Refer { .. }, Some(sealer), Some(crop)) => match sealer.seal(&crop) {
+            .filter(|_| seal_this)
+            .map(|l| EvidencePlain {
+                crop_jpeg: l.jpeg.clone(),
+                embedding: Some(l.embedding.as_slice().to_vec()),
+            });
+        let evidence = match (&self.sealer, plain) {
+            (Some(sealer), Some(plain)) => match sealer.seal(&plain.encode()) {
                 Ok(sealed) => Some(sealed),
                 Err(e) => {
                     // The referral still stands; the missing crop is on record.

@@ -735,6 +735,7 @@ impl<'a> Station<'a> {
             self.info.session,
             self.runner.local_time().format("%Y%m%dT%H%M%S")
         ));
+        let events = self.runner.log_seq();
         let done = std::fs::create_dir_all(&self.info.export_dir)
             .map_err(|e| format!("{}: {e}", self.info.export_dir.display()))
             .and_then(|()| self.runner.export_log(&file).map_err(|e| e.to_string()));
@@ -742,6 +743,19 @@ impl<'a> Station<'a> {
             Ok(()) => Notice::Exported(file.display().to_string()),
             Err(e) => Notice::Failed(e),
         };
+        if matches!(self.notice, Notice::Exported(_)) {
+            // The next export carries this one's record (the office names a missing one).
+            let logged = self.runner.log_event(&Event::LogExported {
+                file: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                events,
+            });
+            if let Err(e) = logged {
+                self.notice = Notice::Failed(format!("the export was written but not logged: {e}"));
+            }
+        }
     }
 
     /// What to show now.

@@ -131,6 +131,8 @@ struct RawPolicy {
     liveness_threshold: Option<toml::Spanned<f64>>,
     capture_tries: Option<toml::Spanned<i64>>,
     read_deadline_s: Option<toml::Spanned<i64>>,
+    seal_admissions: Option<bool>,
+    proxy_threshold: Option<toml::Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -446,6 +448,11 @@ fn door_policy(text: &str, raw: &RawPolicy) -> (DoorPolicy, Vec<(u64, String)>) 
         &raw.liveness_threshold,
         defaults.liveness_threshold,
     );
+    let proxy_threshold = threshold(
+        "proxy_threshold",
+        &raw.proxy_threshold,
+        defaults.proxy_threshold,
+    );
     let mut integer =
         |v: &Option<toml::Spanned<i64>>, problem: fn(i64) -> Option<String>| -> Option<i64> {
             let v = v.as_ref()?;
@@ -469,6 +476,8 @@ fn door_policy(text: &str, raw: &RawPolicy) -> (DoorPolicy, Vec<(u64, String)>) 
         liveness_threshold,
         capture_tries,
         read_deadline_s,
+        seal_admissions: raw.seal_admissions.unwrap_or(defaults.seal_admissions),
+        proxy_threshold,
     };
     (policy, problems)
 }
@@ -588,9 +597,14 @@ rooms = [ { id = "R101", seats = 30 }, { id = "R102", seats = 24 } ]
                 liveness_threshold: 0.6,
                 capture_tries: 5,
                 read_deadline_s: 20,
+                ..DoorPolicy::default()
             },
             "the portrait threshold follows the face threshold"
         );
+        let text = format!("{GOOD}\n[policy]\nseal_admissions = false\nproxy_threshold = 0.6\n");
+        let policy = parse(&text).expect("valid").policy;
+        assert!(!policy.seal_admissions);
+        assert_eq!(policy.proxy_threshold, 0.6);
         let text = format!("{GOOD}\n[policy]\nportrait_threshold = 0.3\n");
         let policy = parse(&text).expect("valid").policy;
         assert_eq!(policy.portrait_threshold, 0.3);

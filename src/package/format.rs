@@ -122,6 +122,23 @@ pub struct DoorPolicy {
     pub capture_tries: u8,
     /// How long the door waits for a document read to finish, in seconds.
     pub read_deadline_s: u16,
+    /// Seal every admission's best live crop and its embedding to the office evidence key,
+    /// for the office's one-face-two-tickets check (referrals are always sealed). Added
+    /// within format 1: absent in older packages, on.
+    #[serde(default = "seal_admissions_default")]
+    pub seal_admissions: bool,
+    /// The strict threshold for the office's proxy check (one face admitted under two
+    /// tickets): the FAR 1e-4 point. Added within format 1.
+    #[serde(default = "proxy_threshold_default")]
+    pub proxy_threshold: f32,
+}
+
+fn seal_admissions_default() -> bool {
+    true
+}
+
+fn proxy_threshold_default() -> f32 {
+    crate::face::PROXY_THRESHOLD
 }
 
 impl Default for DoorPolicy {
@@ -132,6 +149,8 @@ impl Default for DoorPolicy {
             liveness_threshold: 0.5,
             capture_tries: 3,
             read_deadline_s: 15,
+            seal_admissions: seal_admissions_default(),
+            proxy_threshold: proxy_threshold_default(),
         }
     }
 }
@@ -159,6 +178,10 @@ impl DoorPolicy {
             (
                 "read_deadline_s",
                 read_deadline_problem(i64::from(self.read_deadline_s)),
+            ),
+            (
+                "proxy_threshold",
+                threshold_problem("proxy_threshold", self.proxy_threshold),
             ),
         ]
         .into_iter()

@@ -63,11 +63,7 @@ pub fn weak_pin(pin: &str) -> Option<&'static str> {
 }
 
 fn parse_room(text: &str) -> Option<RoomRef> {
-    let (site, room) = text.trim().split_once('/')?;
-    Some(RoomRef {
-        site: site.trim().to_string(),
-        room: room.trim().to_string(),
-    })
+    RoomRef::parse(text)
 }
 
 /// Parse and validate `text` against the exam's rooms.

@@ -13,6 +13,7 @@ pub mod face_eval;
 pub mod keys;
 pub mod kiosk;
 pub mod log;
+pub mod office;
 pub mod package;
 pub mod screen;
 

@@ -14,6 +14,7 @@ pub mod imaging;
 pub mod invigilator;
 pub mod journal;
 pub mod kiosk;
+pub mod office;
 pub mod package;
 pub mod platform;
 #[cfg(feature = "ui")]

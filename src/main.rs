@@ -58,6 +58,11 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// The kiosk at the door with its real card reader and camera.
     Kiosk(cli::kiosk::KioskArgs),
+    /// The exam office: ingest the kiosks' logs, report, check for proxies, open evidence.
+    Office {
+        #[command(subcommand)]
+        command: cli::office::OfficeCommand,
+    },
     /// The installer's check: models, key, log and disk, package, clock, camera and a face
     /// at the mark, reader and cards, bridge, display and touch; exit 0 only when the kiosk
     /// is ready.
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::DemoData(args) => cli::demo_data::run(args),
         Command::Demo(args) => cli::demo::run(args),
         Command::Kiosk(args) => cli::kiosk::run(args),
+        Command::Office { command } => cli::office::run(command),
         Command::Doctor(args) => cli::doctor::run(args),
     };
     match result {

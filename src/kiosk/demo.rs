@@ -369,11 +369,15 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
         .collect::<anyhow::Result<HashMap<_, _>>>()?;
     let pins = crate::package::invigilators::hash_pins(&read.invigilators, 2);
     let (evidence_secret, evidence_public) = generate_office_keypair();
-    std::fs::write(
-        work.join("office-evidence.key"),
-        crate::platform::keystore::hex(&evidence_secret),
-    )?;
     let office = office_key();
+    let kiosk = SeedKeyStore::from_seed(&[0x4B; 32]);
+    write_office_keys(
+        &work.join("keys"),
+        &office,
+        &kiosk,
+        &evidence_secret,
+        &evidence_public,
+    )?;
     let plan = build::assemble(
         &read,
         &enrolments,
@@ -415,7 +419,6 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
     )]);
     let camera = ReplayCamera::default();
     let scene = camera.scene.clone();
-    let kiosk = SeedKeyStore::from_seed(&[0x4B; 32]);
     let kiosk_public = crate::platform::keystore::hex(kiosk.verifying_key().as_bytes());
     let log = work.join("kiosk-log.db");
     let journal = Journal::open(&log, "K-S01-R101", &kiosk.verifying_key())?;
@@ -446,6 +449,42 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
             timeouts: room.timeouts,
         },
     })
+}
+
+/// What the exam office needs to try the office verbs on the demo's export (README,
+/// "The exam office"): its public keys, the evidence secret key, and the kiosk's public key
+/// bound to its room.
+fn write_office_keys(
+    dir: &Path,
+    office: &SeedKeyStore,
+    kiosk: &SeedKeyStore,
+    evidence_secret: &[u8; 32],
+    evidence_public: &[u8; 32],
+) -> anyhow::Result<()> {
+    use crate::platform::keystore::hex;
+    std::fs::create_dir_all(dir)?;
+    let files = [
+        ("office-sign.pub", hex(office.verifying_key().as_bytes())),
+        ("office-evidence.pub", hex(evidence_public)),
+        ("office-evidence.key", hex(evidence_secret)),
+        (
+            "kiosk-K-S01-R101.pub",
+            hex(kiosk.verifying_key().as_bytes()),
+        ),
+        ("kiosk-K-S01-R101.room", "S01/R101".to_string()),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), format!("{text}\n"))?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.join("office-evidence.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )?;
+    }
+    Ok(())
 }
 
 /// One step of the demo script.

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_door;
+pub mod bench_office;
 pub mod camera;
 pub mod card;
 pub mod demo;

@@ -12,6 +12,7 @@ pub mod init;
 pub mod proxies;
 pub mod report;
 pub mod status;
+pub mod synthetic;
 
 /// What went wrong in the office database or its inputs (a bad export is not an error: it
 /// is quarantined with its reason, see [`ingest::Rejected`]).

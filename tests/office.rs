@@ -32,6 +32,78 @@ fn demo(work: &Path) -> PathBuf {
     export
 }
 
+/// (distinct tickets admitted, referrals, denials) of the office database, by SQL.
+fn counted_in_db(db: &Path) -> (i64, i64, i64) {
+    let conn = rusqlite::Connection::open(db).expect("db");
+    let one = |q: &str| -> i64 { conn.query_row(q, [], |r| r.get(0)).expect(q) };
+    let admitted = one("SELECT COUNT(DISTINCT t) FROM (
+           SELECT json_extract(CAST(payload AS TEXT), '$.ticket') AS t FROM events
+             WHERE kind = 'decision' AND json_extract(CAST(payload AS TEXT), '$.verdict') = 'admit'
+           UNION SELECT json_extract(CAST(payload AS TEXT), '$.ticket') FROM events
+             WHERE kind = 'referral_resolved'
+               AND json_extract(CAST(payload AS TEXT), '$.verdict.verdict') = 'admit'
+           UNION SELECT json_extract(CAST(payload AS TEXT), '$.ticket') FROM events
+             WHERE kind = 'manual_admission')");
+    let verdicts = |v: &str| {
+        one(&format!(
+            "SELECT COUNT(*) FROM events WHERE kind = 'decision'
+               AND json_extract(CAST(payload AS TEXT), '$.verdict') = '{v}'"
+        ))
+    };
+    (admitted, verdicts("refer"), verdicts("deny"))
+}
+
+/// The page opened in headless Chromium (Debian's package), its screenshot written to
+/// `png` (a person looks at it; the test checks it is a real, non-blank picture). Without
+/// Chromium the test says so, and fails in CI, which installs it.
+fn screenshot(page: &Path, png: &Path) {
+    let Some(chromium) = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        assert!(
+            std::env::var_os("EXAMGATE_CARD_TESTS").is_none(),
+            "chromium is missing: .ci/setup-debian.sh --card-tests installs it"
+        );
+        eprintln!("no chromium: the report's screenshot is skipped");
+        return;
+    };
+    let profile = png.with_extension("profile");
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1280,1600")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let img = image::open(png)
+        .unwrap_or_else(|e| {
+            panic!(
+                "no screenshot ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .to_rgb8();
+    assert_eq!(img.dimensions(), (1280, 1600));
+    let distinct: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    assert!(
+        distinct.len() > 50,
+        "a blank page: {} colours",
+        distinct.len()
+    );
+    let keep = std::env::temp_dir().join("examgate-office-report.png");
+    let _ = std::fs::copy(png, &keep);
+    eprintln!("report screenshot: {}", keep.display());
+}
+
 fn run(args: &[&str]) -> Output {
     examgate().args(args).output().expect("examgate runs")
 }
@@ -179,6 +251,24 @@ fn the_demo_export_is_ingested_once_reported_and_its_proxy_found() {
         rooms.contains("chinese,S01,R101,20,2,2,2,18,true,true,"),
         "{rooms}"
     );
+    // The page's numbers against the database, counted here with SQL on the events.
+    let (admitted, referred, denied) = counted_in_db(&db);
+    let page = std::fs::read_to_string(report_dir.join("session-chinese.html")).expect("page");
+    for want in [
+        format!("入场 Admitted {admitted}"),
+        format!("核验 Referred {referred}"),
+        format!("拒绝 Denied {denied}"),
+    ] {
+        assert!(page.contains(&want), "the session page lacks {want:?}");
+    }
+    assert!(
+        page.contains("<svg") && page.contains("迟到截止 late cutoff"),
+        "charts"
+    );
+    screenshot(
+        &report_dir.join("session-chinese.html"),
+        &work.join("report-session.png"),
+    );
 
     // Evidence for a hearing, and the opening logged.
     let ev = work.join("hearing");
@@ -310,4 +400,210 @@ fn each_bad_export_is_quarantined_with_its_reason_and_nothing_of_it_kept() {
     assert_eq!(held(&db2), (0, 0, 0));
     assert_eq!(held(&db), before);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+// ---------------------------------------------------------------------------------------
+// A synthetic exam written through the real journal code (office::synthetic).
+// ---------------------------------------------------------------------------------------
+
+use examgate::office::db::OfficeDb;
+use examgate::office::ingest::{self as office_ingest, Options, Outcome};
+use examgate::office::synthetic::{self, SyntheticSpec};
+use examgate::office::{facts, init as office_init, proxies};
+use examgate::platform::keystore::KeyStore;
+
+const SEED: u64 = 16;
+
+/// A one-room exam of `candidates` over `sessions`, its office database initialised: (the
+/// written exam, the database path).
+fn synthetic_exam(
+    name: &str,
+    candidates: usize,
+    sessions: usize,
+    face: &(dyn Fn(usize, usize) -> synthetic::Face + Sync),
+) -> (PathBuf, synthetic::Written, PathBuf) {
+    let dir = scratch(name);
+    let spec = SyntheticSpec {
+        candidates,
+        rooms: 1,
+        sites: 1,
+        sessions,
+        seed: SEED,
+    };
+    let written = synthetic::write(&dir, &spec, face).expect("synthetic exam");
+    let db = dir.join("office.db");
+    let office = examgate::platform::keystore::parse_public_key(
+        std::fs::read_to_string(written.keys.join("office-sign.pub"))
+            .expect("key")
+            .trim(),
+        "office",
+    )
+    .expect("office key");
+    office_init::init(&db, &written.packages, &office, &written.keys).expect("init");
+    (dir, written, db)
+}
+
+fn random_face(candidate: usize, _session: usize) -> synthetic::Face {
+    (
+        synthetic::grey_crop(),
+        synthetic::random_unit(candidate as u64 + 1, 512),
+    )
+}
+
+/// The exports of the one kiosk, oldest first.
+fn exports(w: &synthetic::Written) -> Vec<PathBuf> {
+    office_ingest::collect(std::slice::from_ref(&w.exports)).expect("exports")
+}
+
+fn take(db: &Path, file: &Path) -> Outcome {
+    let db = OfficeDb::open(db).expect("db");
+    office_ingest::ingest(&db, file, 0, Options::default()).expect("ingest runs")
+}
+
+#[test]
+fn a_missing_middle_export_and_a_fork_are_refused_and_named() {
+    let (dir, w, db) = synthetic_exam("office-chain", 12, 3, &random_face);
+    let e = exports(&w);
+    assert_eq!(e.len(), 3);
+    assert!(matches!(take(&db, &e[0]), Outcome::Ingested { .. }));
+    let before = held(&db);
+    // The third without the second: the kiosk logged the second export, the office lacks it.
+    match take(&db, &e[2]) {
+        Outcome::Rejected(why) => assert!(
+            why.contains("exported")
+                && why.contains(&*e[1].file_name().expect("name").to_string_lossy())
+                && why.contains("ingest it first"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(held(&db), before, "nothing of it kept");
+    assert!(matches!(take(&db, &e[1]), Outcome::Ingested { .. }));
+    assert!(matches!(take(&db, &e[2]), Outcome::Ingested { .. }));
+    // An older export after a newer one adds nothing and is no fork.
+    let all = held(&db);
+
+    // A fork: the kiosk's log copied before one more event, and each copy goes on with a
+    // different event at the same sequence number.
+    let log = std::fs::read_dir(dir.join("kiosks"))
+        .expect("kiosk logs")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .expect("the kiosk's log");
+    let kiosk_id = log
+        .file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .into_owned();
+    let kiosk_id = kiosk_id.as_str();
+    let copy = dir.join("kiosks/copy.db");
+    std::fs::copy(&log, &copy).expect("copy the log");
+    let key = synthetic::kiosk_key(SEED, kiosk_id);
+    let export_one = |path: &Path, who: &str, out: &str| -> PathBuf {
+        let mut j = examgate::journal::Journal::open(path, kiosk_id, &key.verifying_key())
+            .expect("open log");
+        let e = examgate::journal::events::Event::Unlock {
+            invigilator: who.into(),
+        };
+        j.append(&e.kind(), &e.payload(), 1, &key).expect("append");
+        let file = w.exports.join(out);
+        j.export_to(&file, &key, 2).expect("export");
+        file
+    };
+    let a = export_one(&log, "T1", "fork-a.examgate-log");
+    let b = export_one(&copy, "T2", "fork-b.examgate-log");
+    assert!(matches!(
+        take(&db, &a),
+        Outcome::Ingested { new_events: 2, .. }
+    ));
+    let before = held(&db);
+    assert!(before.1 > all.1);
+    match take(&db, &b) {
+        Outcome::Rejected(why) => assert!(
+            why.contains("fork at event") && why.contains("invigilator_unlock"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(held(&db), before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The first person of the dev set with two photos, and the next `n` people's first photo.
+fn dev_photos(n: usize) -> Option<((PathBuf, PathBuf), Vec<PathBuf>)> {
+    let dev = common::dev_set()?;
+    let mut people: Vec<PathBuf> = std::fs::read_dir(&dev)
+        .expect("dev set")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    people.sort();
+    let photos = |p: &Path| {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+            .expect("person")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        v
+    };
+    let twin = people.iter().find(|p| photos(p).len() >= 2)?;
+    let t = photos(twin);
+    let others: Vec<PathBuf> = people
+        .iter()
+        .filter(|p| *p != twin)
+        .take(n)
+        .map(|p| photos(p)[0].clone())
+        .collect();
+    Some(((t[0].clone(), t[1].clone()), others))
+}
+
+fn face_of(photo: &Path) -> synthetic::Face {
+    let img = image::open(photo).expect("photo").to_rgb8();
+    let a = common::engine().analyze(&img).expect("analysis");
+    let face = a.face.expect("a face in every dev photo");
+    let e = face.embedding.expect("an embedding");
+    (std::fs::read(photo).expect("jpeg"), e.as_slice().to_vec())
+}
+
+#[test]
+fn a_planted_proxy_is_found_and_a_clean_exam_has_none() {
+    let Some(((twin_a, twin_b), others)) = dev_photos(11) else {
+        eprintln!("no dev set: skipped");
+        return;
+    };
+    let mut faces: Vec<synthetic::Face> = others.iter().map(|p| face_of(p)).collect();
+    faces.push(face_of(&twin_a));
+    let clean = faces.clone();
+    // Ticket 2027000003 (candidate 2) and ticket 2027000012 (candidate 11), both admitted
+    // by the synthetic door: two photos of one person.
+    faces[2] = face_of(&twin_b);
+    for (name, faces, want) in [("office-clean", clean, 0), ("office-proxy", faces, 1)] {
+        let pick = |c: usize, _s: usize| faces[c % faces.len()].clone();
+        let (dir, w, db) = synthetic_exam(name, faces.len(), 1, &pick);
+        for e in exports(&w) {
+            assert!(matches!(take(&db, &e), Outcome::Ingested { .. }));
+        }
+        let office = OfficeDb::open(&db).expect("db");
+        let f = facts::load(&office).expect("facts");
+        let secret = examgate::platform::keystore::parse_hex32(
+            std::fs::read_to_string(w.keys.join("office-evidence.key"))
+                .expect("key")
+                .trim(),
+            "key",
+        )
+        .expect("hex");
+        let admissions = proxies::admissions(&office, &f, &secret).expect("open evidence");
+        assert!(admissions.len() >= 10, "{}", admissions.len());
+        let pairs = proxies::proxies(&admissions, f.proxy_threshold);
+        assert_eq!(pairs.len(), want, "{name}: {pairs:?}");
+        if want == 1 {
+            let mut t = [pairs[0].a.0.as_str(), pairs[0].b.0.as_str()];
+            t.sort_unstable();
+            assert_eq!(t, ["2027000003", "2027000012"], "{pairs:?}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

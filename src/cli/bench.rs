@@ -30,6 +30,10 @@ pub enum BenchCommand {
     /// The door: card present to verdict on screen (emulated passport, replayed photos),
     /// split into card, face and decision+log; cold start to idle; peak RSS.
     Door(super::bench_door::DoorBench),
+    /// The exam office on a synthetic city exam (by default 18,945 candidates, 923 rooms,
+    /// 4 sessions, 3,692 exports with real signatures): init, ingest, report, proxies;
+    /// database size and peak RSS.
+    Office(super::bench_office::OfficeBench),
 }
 
 /// Options of `bench card`.
@@ -133,6 +137,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Package(args) => package(args),
         BenchCommand::Card(args) => card(args),
         BenchCommand::Door(args) => super::bench_door::run(args),
+        BenchCommand::Office(args) => super::bench_office::run(args),
     }
 }
 

@@ -77,6 +77,7 @@ pub fn write(args: &DemoDataArgs) -> anyhow::Result<PathBuf> {
         date,
         photos: DEMO_PHOTOS.iter().map(|p| p.to_string()).collect(),
         seed: args.seed,
+        sessions: 2,
     });
     let out = &args.out;
     for dir in [out.join("photos"), out.join("csca")] {

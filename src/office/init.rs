@@ -12,7 +12,7 @@ use rusqlite::params;
 use super::db::{self, OfficeDb};
 use super::Error;
 use crate::decision::RoomRef;
-use crate::package::format::PACKAGE_FILE;
+use crate::package::format::{RoomPackage, PACKAGE_FILE};
 use crate::package::open::{self, VerifiedPackage};
 
 /// What went into a new database.
@@ -122,21 +122,24 @@ pub fn init(
     office: &VerifyingKey,
     kiosk_keys: &Path,
 ) -> Result<Summary, Error> {
-    let opened: Vec<VerifiedPackage> = package_dirs(packages)?
+    // Only the package itself is kept: every room's package carries the whole exam's
+    // directory (all placements), and 923 of those held at once is quadratic memory.
+    let opened: Vec<RoomPackage> = package_dirs(packages)?
         .iter()
         .map(|dir| {
             open::open_any_time(dir, office)
+                .map(|v: VerifiedPackage| slim(v.package))
                 .map_err(|e| Error::Input(format!("package {}: {e}", dir.display())))
         })
         .collect::<Result<_, _>>()?;
-    let first = &opened[0].package;
-    if let Some(other) = opened.iter().find(|p| p.package.exam != first.exam) {
+    let first = &opened[0];
+    if let Some(other) = opened.iter().find(|p| p.exam != first.exam) {
         return Err(Error::Input(format!(
             "package {}/{} is for exam {:?}, the others for {:?}",
-            other.package.site, other.package.room, other.package.exam, first.exam
+            other.site, other.room, other.exam, first.exam
         )));
     }
-    let rooms: BTreeSet<RoomRef> = opened.iter().map(|p| p.package.room_ref()).collect();
+    let rooms: BTreeSet<RoomRef> = opened.iter().map(RoomPackage::room_ref).collect();
     let kiosks = kiosks(kiosk_keys)?;
     if let Some(k) = kiosks.iter().find(|k| !rooms.contains(&k.room)) {
         return Err(Error::Input(format!(
@@ -158,15 +161,24 @@ fn stamp(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
+/// The package without what the office does not keep (templates, thumbnails).
+fn slim(mut p: RoomPackage) -> RoomPackage {
+    for c in &mut p.candidates {
+        c.template.clear();
+        c.thumbnail_jpeg.clear();
+    }
+    p
+}
+
 fn write(
     db: &OfficeDb,
-    opened: &[VerifiedPackage],
+    opened: &[RoomPackage],
     kiosks: &[Kiosk],
     office: &VerifyingKey,
 ) -> Result<Summary, Error> {
     let sql = db.sql();
     let tx = db.conn.unchecked_transaction().map_err(&sql)?;
-    let first = &opened[0].package;
+    let first = &opened[0];
     let meta = [
         (db::EXAM, first.exam.clone()),
         (db::UTC_OFFSET, first.utc_offset.clone()),
@@ -204,7 +216,6 @@ fn write(
     let mut candidates = BTreeSet::new();
     let mut people = BTreeMap::new();
     for p in opened {
-        let p = &p.package;
         tx.execute(
             "INSERT INTO rooms (site, room, site_name, seats) VALUES (?1, ?2, ?3, ?4)",
             params![p.site, p.room, p.site_name, p.seats],

@@ -192,12 +192,23 @@ pub fn proxies(admissions: &[Admission], threshold: f32) -> Vec<ProxyPair> {
         return Vec::new();
     };
     let who = |a: &Admission| (a.ticket.clone(), a.session.clone(), a.kiosk.clone(), a.seq);
+    // One line per pair of tickets (their best-matching admissions): a candidate admitted
+    // in four sessions is one suspect, not four.
+    let mut seen = std::collections::HashSet::new();
     matches(m.view(), &owner, threshold)
         .into_iter()
-        .map(|(i, j, score)| ProxyPair {
-            score,
-            a: who(usable[i]),
-            b: who(usable[j]),
+        .filter(|&(i, j, _)| seen.insert((owner[i].min(owner[j]), owner[i].max(owner[j]))))
+        .map(|(i, j, score)| {
+            let (a, b) = if usable[i].ticket <= usable[j].ticket {
+                (i, j)
+            } else {
+                (j, i)
+            };
+            ProxyPair {
+                score,
+                a: who(usable[a]),
+                b: who(usable[b]),
+            }
         })
         .collect()
 }

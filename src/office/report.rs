@@ -206,7 +206,7 @@ pub fn write(
         let session = e.session.clone().unwrap_or_default();
         match &d.decision {
             Decision::Refer { reasons } => {
-                let why: Vec<String> = reasons.iter().map(|r| format!("{r:?}")).collect();
+                let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
                 let resolved =
                     resolutions.get(&(e.kiosk.clone(), session.clone(), d.ticket.clone()));
                 let (verdict, code, who, second) = match resolved.map(|x| &x.event) {
@@ -248,7 +248,7 @@ pub fn write(
                 e.room.site.clone(),
                 e.room.room.clone(),
                 t(e),
-                format!("{reason:?}"),
+                reason.to_string(),
             ]),
             Decision::Admit { .. } => {}
         }
@@ -771,7 +771,8 @@ impl Html<'_> {
         ];
         let mut svg = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"arrivals per minute\"><rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>");
         let cut = (s.late_cutoff - from).num_minutes() as f64;
-        let _ = write!(svg, "<line x1=\"{0}\" x2=\"{0}\" y1=\"10\" y2=\"{1}\" stroke=\"#B3261E\" stroke-dasharray=\"4 3\"/><text x=\"{2}\" y=\"20\" font-size=\"12\" fill=\"#B3261E\">迟到截止 late cutoff {3}</text>", x(cut), h - bottom, x(cut) + 4.0, s.late_cutoff.format("%H:%M"));
+        // The label left of the line: the cutoff sits near the chart's right edge.
+        let _ = write!(svg, "<line x1=\"{0}\" x2=\"{0}\" y1=\"10\" y2=\"{1}\" stroke=\"#B3261E\" stroke-dasharray=\"4 3\"/><text x=\"{2}\" y=\"20\" font-size=\"12\" fill=\"#B3261E\" text-anchor=\"end\">迟到截止 late cutoff {3}</text>", x(cut), h - bottom, x(cut) - 4.0, s.late_cutoff.format("%H:%M"));
         let _ = write!(svg, "<line x1=\"{left}\" x2=\"{0}\" y1=\"{1}\" y2=\"{1}\" stroke=\"#9AA6B2\"/><text x=\"4\" y=\"{2}\" font-size=\"11\">{3}</text><text x=\"4\" y=\"{1}\" font-size=\"11\">0</text>", w - 10.0, h - bottom, y(peak) + 4.0, peak);
         for (k, t) in [(0.0, from), (cut, s.late_cutoff)] {
             let _ = write!(
@@ -789,7 +790,7 @@ impl Html<'_> {
                 .enumerate()
                 .map(|(m, &v)| format!("{:.1},{:.1}", x(m as f64 + 0.5), y(f64::from(v))))
                 .collect();
-            let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{colour}\">{}</text>", points.join(" "), w - 90.0, 34.0 + 14.0 * i as f64, esc(site));
+            let _ = write!(svg, "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"{colour}\">{}</text>", points.join(" "), left + 10.0, 24.0 + 14.0 * i as f64, esc(site));
         }
         svg.push_str("</svg>");
         svg

@@ -54,6 +54,9 @@ pub struct ProxyPair {
     pub a: (String, String, String, u64),
     /// Second admission.
     pub b: (String, String, String, u64),
+    /// Both live crops (JPEG), for the report to show side by side; never serialized.
+    #[serde(skip)]
+    pub crops: (Vec<u8>, Vec<u8>),
 }
 
 /// Every admission (at the door, or a referral later admitted) whose sealed evidence holds
@@ -208,6 +211,7 @@ pub fn proxies(admissions: &[Admission], threshold: f32) -> Vec<ProxyPair> {
                 score,
                 a: who(usable[a]),
                 b: who(usable[b]),
+                crops: (usable[a].crop_jpeg.clone(), usable[b].crop_jpeg.clone()),
             }
         })
         .collect()

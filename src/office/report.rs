@@ -588,12 +588,29 @@ impl Html<'_> {
             None => b.push_str("<h2>一人多证 One face, two tickets</h2><p>未检查：需要证据密钥 Not checked: run with --evidence-key</p>"),
             Some(pairs) => {
                 let _ = write!(b, "<h2 class=\"{}\">一人多证 One face, two tickets ({})</h2>", if pairs.is_empty() { "ok" } else { "bad" }, pairs.len());
-                let rows: Vec<Vec<String>> = pairs
-                    .iter()
-                    .filter(|p| session.is_none_or(|s| p.a.1 == s || p.b.1 == s))
-                    .map(|p| vec![format!("{:.3}", p.score), p.a.0.clone(), p.a.1.clone(), p.b.0.clone(), p.b.1.clone()])
-                    .collect();
-                b.push_str(&table(&["相似度 Score", "准考证 A Ticket A", "场次 A", "准考证 B Ticket B", "场次 B"], &rows));
+                // Both live crops side by side, inline: the report stays one self-contained
+                // folder (and, with them, is evidence to be kept as such).
+                b.push_str("<table><tr><th>相似度 Score</th><th class=\"t\">准考证 A Ticket A</th><th class=\"t\">现场照片 A Live crop A</th><th class=\"t\">准考证 B Ticket B</th><th class=\"t\">现场照片 B Live crop B</th></tr>");
+                for p in pairs.iter().filter(|p| session.is_none_or(|s| p.a.1 == s || p.b.1 == s)) {
+                    let img = |jpeg: &[u8]| {
+                        format!(
+                            "<img alt=\"live crop\" height=\"112\" src=\"data:image/jpeg;base64,{}\">",
+                            <base64ct::Base64 as base64ct::Encoding>::encode_string(jpeg)
+                        )
+                    };
+                    let _ = write!(
+                        b,
+                        "<tr><td>{:.3}</td><td class=\"t\">{}<br>{}</td><td class=\"t\">{}</td><td class=\"t\">{}<br>{}</td><td class=\"t\">{}</td></tr>",
+                        p.score,
+                        esc(&p.a.0),
+                        esc(&p.a.1),
+                        img(&p.crops.0),
+                        esc(&p.b.0),
+                        esc(&p.b.1),
+                        img(&p.crops.1)
+                    );
+                }
+                b.push_str("</table>");
                 b.push_str("<p>现场照片用 office evidence 打开（会被记录）Live crops: examgate office evidence --ticket T (the opening is logged)</p>");
             }
         }

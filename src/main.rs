@@ -70,7 +70,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // The office verbs' scripts read 1 as "usage or database error" (3 is "some
+            // exports quarantined"); the other verbs keep clap's 2.
+            let office = std::env::args().nth(1).as_deref() == Some("office");
+            let usage = !matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            );
+            let _ = e.print();
+            return match (usage, office) {
+                (false, _) => ExitCode::SUCCESS,
+                (true, true) => ExitCode::from(1),
+                (true, false) => ExitCode::from(2),
+            };
+        }
+    };
     let result = match cli.command {
         Command::Face { command } => cli::face::run(command),
         Command::Card { command } => cli::card::run(command),

@@ -607,3 +607,124 @@ fn a_planted_proxy_is_found_and_a_clean_exam_has_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A second kiosk, in the demo's room R102, that admits its own candidate and, by hand, the
+/// genuine candidate already admitted in R101: taken in (one odd admission does not refuse
+/// a room's log) and reported as admitted in two rooms.
+#[test]
+fn a_candidate_admitted_in_two_rooms_is_reported() {
+    use examgate::decision::Decision;
+    use examgate::journal::actions::ReasonCode;
+    use examgate::journal::events::{DecisionEvent, Event, ManualAdmission, SessionOpened};
+    use examgate::journal::seal::{Attestation, Counts, Report, Seal};
+    use examgate::platform::keystore::SeedKeyStore;
+
+    let work = scratch("office-two-rooms");
+    let export = demo(&work);
+    let key = SeedKeyStore::from_seed(&[0x52; 32]);
+    let keys = work.join("keys");
+    std::fs::write(
+        keys.join("kiosk-K-S01-R102.pub"),
+        examgate::platform::keystore::hex(key.verifying_key().as_bytes()),
+    )
+    .expect("pub");
+    std::fs::write(keys.join("kiosk-K-S01-R102.room"), "S01/R102\n").expect("room");
+    let log = work.join("r102.db");
+    let mut j =
+        examgate::journal::Journal::open(&log, "K-S01-R102", &key.verifying_key()).expect("log");
+    let at = examgate::kiosk::demo::at(8, 45, 0);
+    let mut put = |e: Event| {
+        j.append(&e.kind(), &e.payload(), at, &key).expect("append");
+    };
+    put(Event::SessionOpened(SessionOpened {
+        session: "chinese".into(),
+        resumed_decisions: 0,
+    }));
+    put(Event::Decision(Box::new(DecisionEvent::new(
+        "2027010003",
+        &Decision::Admit { seat: 5 },
+        None,
+        None,
+    ))));
+    put(Event::ManualAdmission(ManualAdmission {
+        ticket: "2027010001".into(),
+        seat: 6,
+        reason: ReasonCode::IdentityConfirmedByHand,
+        invigilator: "T003".into(),
+        second_invigilator: "T004".into(),
+    }));
+    drop(put);
+    let att = |who: &str| Attestation {
+        invigilator: who.into(),
+        at_ms: at,
+    };
+    let seal = Seal::new(
+        "chinese",
+        Counts::new(1, 2, 0, 0),
+        Report::Zero,
+        [att("T003"), att("T004")],
+        j.head_hash(),
+    )
+    .expect("seal");
+    let e = Event::Seal(seal);
+    j.append(&e.kind(), &e.payload(), at, &key).expect("seal");
+    let second = work.join("export/K-S01-R102-chinese.examgate-log");
+    j.export_to(&second, &key, at).expect("export");
+    drop(j);
+
+    let db = work.join("office.db");
+    init(&work, &db);
+    let out = ingest(&db, &[&export, &second]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report_dir = work.join("report");
+    let out = run(&[
+        "office",
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--out",
+        report_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let two = std::fs::read_to_string(report_dir.join("admitted-in-two-rooms.csv")).expect("csv");
+    assert_eq!(
+        two, "session,ticket,rooms\nchinese,2027010001,S01/R101 S01/R102\n",
+        "{two}"
+    );
+    let index = std::fs::read_to_string(report_dir.join("index.html")).expect("index");
+    assert!(
+        index.contains("Admitted in two rooms in one session (1)"),
+        "the overview names it"
+    );
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn init_refuses_a_package_that_does_not_verify_and_writes_nothing() {
+    let work = scratch("office-init-bad");
+    demo(&work);
+    let json = work.join("packages/S01/R102/package.json");
+    let text = std::fs::read_to_string(&json).expect("package.json");
+    std::fs::write(&json, text.replacen("\"seats\":", "\"seats\": ", 1)).expect("write");
+    let db = work.join("office.db");
+    let keys = work.join("keys");
+    let out = examgate()
+        .args(["office", "init", "--db"])
+        .arg(&db)
+        .arg("--packages")
+        .arg(work.join("packages"))
+        .arg("--office-key")
+        .arg(format!("@{}", keys.join("office-sign.pub").display()))
+        .arg("--kiosk-keys")
+        .arg(&keys)
+        .output()
+        .expect("init");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("S01/R102") && text(&out).contains("signature"),
+        "{}",
+        text(&out)
+    );
+    assert!(!db.exists(), "no database from a bad package");
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -96,8 +96,16 @@ pub enum OfficeCommand {
     },
 }
 
-/// Run an office verb.
+/// Run an office verb. A usage or database error exits 1 (3 is kept for "some exports
+/// quarantined").
 pub fn run(cmd: OfficeCommand) -> anyhow::Result<ExitCode> {
+    run_verb(cmd).or_else(|e| {
+        eprintln!("examgate: {e:#}");
+        Ok(ExitCode::from(1))
+    })
+}
+
+fn run_verb(cmd: OfficeCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         OfficeCommand::Init {
             db,

@@ -704,8 +704,8 @@ fn init_refuses_a_package_that_does_not_verify_and_writes_nothing() {
     let work = scratch("office-init-bad");
     demo(&work);
     let json = work.join("packages/S01/R102/package.json");
-    let text = std::fs::read_to_string(&json).expect("package.json");
-    std::fs::write(&json, text.replacen("\"seats\":", "\"seats\": ", 1)).expect("write");
+    let signed = std::fs::read_to_string(&json).expect("package.json");
+    std::fs::write(&json, signed.replacen("\"seats\":", "\"seats\": ", 1)).expect("write");
     let db = work.join("office.db");
     let keys = work.join("keys");
     let out = examgate()

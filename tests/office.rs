@@ -633,27 +633,27 @@ fn a_candidate_admitted_in_two_rooms_is_reported() {
     let mut j =
         examgate::journal::Journal::open(&log, "K-S01-R102", &key.verifying_key()).expect("log");
     let at = examgate::kiosk::demo::at(8, 45, 0);
-    let mut put = |e: Event| {
+    for e in [
+        Event::SessionOpened(SessionOpened {
+            session: "chinese".into(),
+            resumed_decisions: 0,
+        }),
+        Event::Decision(Box::new(DecisionEvent::new(
+            "2027010003",
+            &Decision::Admit { seat: 5 },
+            None,
+            None,
+        ))),
+        Event::ManualAdmission(ManualAdmission {
+            ticket: "2027010001".into(),
+            seat: 6,
+            reason: ReasonCode::IdentityConfirmedByHand,
+            invigilator: "T003".into(),
+            second_invigilator: "T004".into(),
+        }),
+    ] {
         j.append(&e.kind(), &e.payload(), at, &key).expect("append");
-    };
-    put(Event::SessionOpened(SessionOpened {
-        session: "chinese".into(),
-        resumed_decisions: 0,
-    }));
-    put(Event::Decision(Box::new(DecisionEvent::new(
-        "2027010003",
-        &Decision::Admit { seat: 5 },
-        None,
-        None,
-    ))));
-    put(Event::ManualAdmission(ManualAdmission {
-        ticket: "2027010001".into(),
-        seat: 6,
-        reason: ReasonCode::IdentityConfirmedByHand,
-        invigilator: "T003".into(),
-        second_invigilator: "T004".into(),
-    }));
-    drop(put);
+    }
     let att = |who: &str| Attestation {
         invigilator: who.into(),
         at_ms: at,

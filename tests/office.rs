@@ -187,6 +187,13 @@ fn the_demo_export_is_ingested_once_reported_and_its_proxy_found() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out).contains("already held"), "{}", text(&out));
     assert_eq!(held(&db), after);
+    // The same export in other bytes (re-saved by a SQLite tool): still nothing new.
+    let resaved = altered(&export, &work, "resaved", "SELECT 1");
+    assert_ne!(std::fs::read(&resaved).ok(), std::fs::read(&export).ok());
+    let out = ingest(&db, &[&resaved]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).contains("already held"), "{}", text(&out));
+    assert_eq!(held(&db), after);
 
     let status = run(&[
         "office",
@@ -686,6 +693,37 @@ fn a_candidate_admitted_in_two_rooms_is_reported() {
         report_dir.to_str().expect("utf-8"),
     ]);
     assert!(out.status.success(), "{}", text(&out));
+    // Attendance counts each room's own candidates once.
+    let status = run(&[
+        "office",
+        "status",
+        "--json",
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    let rows: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    let room = |r: &str| {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .find(|x| x["room"] == r)
+            .cloned()
+            .expect("room")
+    };
+    assert_eq!(
+        (
+            room("R101")["admitted"].clone(),
+            room("R101")["absent"].clone()
+        ),
+        (2.into(), 18.into())
+    );
+    assert_eq!(
+        (
+            room("R102")["admitted"].clone(),
+            room("R102")["absent"].clone()
+        ),
+        (1.into(), 0.into())
+    );
     let two = std::fs::read_to_string(report_dir.join("admitted-in-two-rooms.csv")).expect("csv");
     assert_eq!(
         two, "session,ticket,rooms\nchinese,2027010001,S01/R101 S01/R102\n",

@@ -65,9 +65,11 @@ pub fn open_for_ticket(
         let plain = evidence::open(secret, &SealedEvidence::from_bytes(sealed.clone()))
             .and_then(|p| EvidencePlain::decode(&p))
             .map_err(|e| Error::Input(format!("evidence of kiosk {kiosk} event {seq}: {e}")))?;
+        // Names from signed payloads, made safe all the same: a file name, never a path.
         let name = format!(
-            "{}-{kiosk}-{seq}.jpg",
-            session.as_deref().unwrap_or("no-session")
+            "{}-{}-{seq}.jpg",
+            super::report::file_safe(session.as_deref().unwrap_or("no-session")),
+            super::report::file_safe(kiosk)
         );
         crops.push((out.join(name), plain.crop_jpeg));
     }

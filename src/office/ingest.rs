@@ -146,6 +146,25 @@ pub fn ingest(db: &OfficeDb, path: &Path, now_ms: i64, options: Options) -> Resu
     if let Some(why) = outside_room(db, &file.rows, &kiosk_room)? {
         return Ok(Outcome::Rejected(why));
     }
+    // What the office holds is read and extended in one write transaction, taken before the
+    // checks: a second ingest running at once waits, so it cannot pass the same checks
+    // against the same held prefix and append a different continuation.
+    let tx =
+        rusqlite::Transaction::new_unchecked(&db.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(&sql)?;
+    let head = trailer.chain_head.clone();
+    let same: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM exports WHERE kiosk_id = ?1 AND events = ?2 AND chain_head = ?3",
+            params![file.kiosk_id, trailer.events, head],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&sql)?;
+    if same.is_some() {
+        // The same export in other bytes (copied or re-saved by a tool): nothing new.
+        return Ok(Outcome::AlreadyHeld);
+    }
     if let Some(why) = fork(db, &file)? {
         return Ok(Outcome::Rejected(why));
     }
@@ -155,6 +174,7 @@ pub fn ingest(db: &OfficeDb, path: &Path, now_ms: i64, options: Options) -> Resu
         }
     }
     let new_events = store(db, path, &sha, &file, trailer, now_ms)?;
+    tx.commit().map_err(&sql)?;
     Ok(Outcome::Ingested {
         kiosk: file.kiosk_id,
         new_events,
@@ -345,7 +365,7 @@ fn missing_export(db: &OfficeDb, file: &LogFile) -> Result<Option<String>, Error
 }
 
 /// Store the export, its events new to the office (with the session each belongs to) and
-/// their evidence, in one transaction.
+/// their evidence, inside the caller's transaction.
 fn store(
     db: &OfficeDb,
     path: &Path,
@@ -355,7 +375,7 @@ fn store(
     now_ms: i64,
 ) -> Result<u64, Error> {
     let sql = db.sql();
-    let tx = db.conn.unchecked_transaction().map_err(&sql)?;
+    let tx = &db.conn;
     let held_max: i64 = tx
         .query_row(
             "SELECT COALESCE(MAX(seq), 0) FROM events WHERE kiosk_id = ?1",
@@ -419,7 +439,6 @@ fn store(
             }
         }
     }
-    tx.commit().map_err(&sql)?;
     Ok(new_events)
 }
 

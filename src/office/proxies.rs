@@ -83,18 +83,17 @@ pub fn admissions(
         let (Event::Decision(d), Some(session)) = (&e.event, &e.session) else {
             continue;
         };
-        let admitted = match d.decision {
-            Decision::Admit { .. } => true,
-            Decision::Refer { .. } => facts
+        // Admitted in the end (at the door, or on review), as the kiosk's replay says: an
+        // admission undone by a wrong answer sheet is not one.
+        let admitted = !matches!(d.decision, Decision::Deny { .. })
+            && facts
                 .replayed
                 .get(&(session.clone(), e.kiosk.clone()))
                 .is_some_and(|r| {
                     r.tally
                         .admitted
                         .contains_key(&crate::decision::TicketNumber(d.ticket.clone()))
-                }),
-            Decision::Deny { .. } => false,
-        };
+                });
         let Some(bytes) = sealed.get(&(e.kiosk.clone(), e.seq)).filter(|_| admitted) else {
             continue;
         };
@@ -163,7 +162,8 @@ pub fn matches(
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            // A worker that panicked would silently lose its pairs: the panic goes on.
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     found.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)).then(x.1.cmp(&y.1)));

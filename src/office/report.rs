@@ -434,7 +434,8 @@ pub fn write(
     Ok(written)
 }
 
-fn file_safe(id: &str) -> String {
+/// `id` as a file-name part: letters, digits, `-` and `_` kept, anything else `_`.
+pub fn file_safe(id: &str) -> String {
     id.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

@@ -54,7 +54,16 @@ pub fn status(f: &Facts) -> Vec<RoomStatus> {
                     .map(|x| x.tally.decisions.iter().filter(|(_, d)| pick(d)).count() as u32)
                     .sum::<u32>()
             };
-            let admitted = replayed.iter().map(|x| x.tally.admitted.len() as u32).sum();
+            // Roster tickets admitted by any of the room's kiosks, each once: a ticket of
+            // another room admitted here is not this room's attendance.
+            let admitted = f
+                .seated(&s.id, &r.room)
+                .iter()
+                .filter(|t| {
+                    let t = crate::decision::TicketNumber((*t).clone());
+                    replayed.iter().any(|x| x.tally.admitted.contains_key(&t))
+                })
+                .count() as u32;
             let code = replayed.iter().find_map(|x| x.seal_code);
             out.push(RoomStatus {
                 session: s.id.clone(),

@@ -136,7 +136,13 @@ struct Kiosk {
 
 impl Kiosk {
     fn start(package: &Path, config: &Path) -> Kiosk {
+        Kiosk::start_with(package, config, &[])
+    }
+
+    /// [`Kiosk::start`] with environment variables set (the service manager's).
+    fn start_with(package: &Path, config: &Path, env: &[(&str, &str)]) -> Kiosk {
         let mut child = examgate()
+            .envs(env.iter().copied())
             .arg("kiosk")
             .arg("--package")
             .arg(package)
@@ -270,6 +276,48 @@ fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry
     let (ok, said) = kiosk.finish();
     assert!(ok, "{}", said.join("\n"));
     verify_log(&dir);
+}
+
+/// Issue 15's service: the kiosk prints one line when it first draws the idle screen, tells
+/// systemd it is ready, and pings the watchdog while its worker lives.
+#[test]
+fn the_kiosk_says_when_the_idle_screen_is_drawn_and_pings_the_watchdog() {
+    if !common::cards::enabled() {
+        return;
+    }
+    let dir = scratch("kiosk-notify");
+    let (package, config, _) = door(&dir);
+    take_passport();
+    let socket_path = dir.join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("timeout");
+    let mut kiosk = Kiosk::start_with(
+        &package,
+        &config,
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().expect("utf-8")),
+            ("WATCHDOG_USEC", "400000"),
+        ],
+    );
+    kiosk.expect("examgate kiosk: idle screen drawn", 60);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while !(got.iter().any(|m: &String| m.starts_with("READY=1"))
+        && got.iter().filter(|m| m.as_str() == "WATCHDOG=1").count() >= 2)
+    {
+        let n = socket.recv(&mut buf).expect("a notification within 60 s");
+        got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        assert!(got.len() < 500, "{got:?}");
+    }
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
+    let drawn = said
+        .iter()
+        .filter(|l| l.contains("idle screen drawn"))
+        .count();
+    assert_eq!(drawn, 1, "said once: {said:?}");
 }
 
 #[test]

@@ -88,13 +88,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         r?
     } else if args.headless {
         let script = play(stage.clone(), jobs, 0, false);
-        let r = super::screen::print_all(updates, false);
+        let r = super::screen::print_all(updates, false, None);
         let _ = script.join();
         r
     } else {
         // The script thread ends when its sends fail after the window closes.
         let _script = play(stage.clone(), jobs.clone(), args.pace, !args.exit_when_done);
-        super::screen::window(jobs, updates, args.lang)?
+        super::screen::window(jobs, updates, args.lang, None)?
     };
     let _ = handle.join();
     if let Some(why) = failed {

@@ -31,6 +31,7 @@ use examgate::kiosk::worker::{self, Job, Parts};
 use examgate::package::open;
 use examgate::platform::clock::{Clock, SystemClock};
 use examgate::platform::keystore::{KeyStore, SeedKeyStore};
+use examgate::platform::notify::{self, Heartbeat, ServiceManager};
 use examgate::ui::Language;
 
 /// Options of `kiosk`.
@@ -144,18 +145,32 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         sealer: Some(room.sealer),
         timeouts: room.timeouts,
     };
-    let (updates, worker) = worker::spawn_on(parts, job_rx);
+    let heartbeat = Arc::new(Heartbeat::default());
+    let (updates, worker) = worker::spawn_beating(parts, job_rx, Some(heartbeat.clone()));
+    let service = ServiceManager::from_env().map(Arc::new);
+    let watchdog = start_watchdog(service.clone(), heartbeat, stop.clone())?;
+    let on_idle: super::screen::OnIdle = Some(Box::new(move || {
+        // One line on the console (the image's boot test waits for it), and systemd's
+        // Type=notify unit is started.
+        println!("examgate kiosk: idle screen drawn");
+        if let Some(s) = &service {
+            let _ = s.notify("READY=1\nSTATUS=idle screen drawn");
+        }
+    }));
     let lang = match config.language {
         ScreenLanguage::Chinese => Language::Chinese,
         ScreenLanguage::English => Language::English,
     };
     let failed = if args.headless {
         scanner_from_stdin(jobs);
-        super::screen::print_all(updates, true)
+        super::screen::print_all(updates, true, on_idle)
     } else {
-        super::screen::window(jobs, updates, lang)?
+        super::screen::window(jobs, updates, lang, on_idle)?
     };
     stop.store(true, Ordering::SeqCst);
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
     if let Some(bridge) = &bridge_stop {
         bridge.store(true, Ordering::SeqCst);
     }
@@ -179,6 +194,39 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         config.log.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ping the service manager's watchdog at half its interval while the door's worker is
+/// alive; a worker silent for [`notify::WORKER_SILENCE`] is left to be restarted.
+fn start_watchdog(
+    service: Option<Arc<ServiceManager>>,
+    heartbeat: Arc<Heartbeat>,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    let (Some(service), Some(interval)) = (service, notify::watchdog_interval()) else {
+        return Ok(None);
+    };
+    let every = interval / 2;
+    let handle = std::thread::Builder::new()
+        .name("examgate-watchdog".into())
+        .spawn(move || {
+            let mut silent_said = false;
+            while !stop.load(Ordering::SeqCst) {
+                let age = heartbeat.age();
+                if notify::worker_alive(age) {
+                    let _ = service.notify("WATCHDOG=1");
+                    silent_said = false;
+                } else if !silent_said {
+                    eprintln!(
+                        "examgate kiosk: the door's worker has been silent for {} s: no watchdog ping, systemd will restart the kiosk",
+                        age.as_secs()
+                    );
+                    silent_said = true;
+                }
+                std::thread::sleep(every);
+            }
+        })?;
+    Ok(Some(handle))
 }
 
 /// The camera's capture thread; its losses and returns go to the door.

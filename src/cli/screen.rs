@@ -47,9 +47,21 @@ fn print_seal_code(state: &Screenful, printed: &mut String) {
     }
 }
 
+/// Called once, when the idle screen is first shown (the kiosk says so on its console and
+/// tells the service manager it is ready).
+pub type OnIdle = Option<Box<dyn FnOnce()>>;
+
+fn first_idle(on_idle: &mut OnIdle, state: &Screenful) {
+    if state.view.screen == examgate::kiosk::view::Screen::Idle {
+        if let Some(f) = on_idle.take() {
+            f();
+        }
+    }
+}
+
 /// Print each decision and the seal code (and, with `screens`, each change of screen or of
 /// missing devices) until the worker stops; `Some(why)` when it stopped on an error.
-pub fn print_all(updates: Receiver<Update>, screens: bool) -> Option<String> {
+pub fn print_all(updates: Receiver<Update>, screens: bool, mut on_idle: OnIdle) -> Option<String> {
     let mut state = Screenful::default();
     let mut last = String::new();
     let mut seal_code = String::new();
@@ -59,6 +71,7 @@ pub fn print_all(updates: Receiver<Update>, screens: bool) -> Option<String> {
             return Some(why.clone());
         }
         let changed = state.apply(&u);
+        first_idle(&mut on_idle, &state);
         print_seal_code(&state, &mut seal_code);
         if screens && changed {
             let v = &state.view;
@@ -127,6 +140,7 @@ pub fn window(
     jobs: Sender<Job>,
     updates: Receiver<Update>,
     lang: Language,
+    mut on_idle: OnIdle,
 ) -> anyhow::Result<Option<String>> {
     let ui = AppWindow::new()?;
     ui::set_language(&ui, lang);
@@ -164,6 +178,7 @@ pub fn window(
             }
             if changed {
                 ui::show(&ui, &state.view);
+                first_idle(&mut on_idle, &state);
             }
         },
     );

@@ -96,16 +96,35 @@ pub fn spawn(parts: Parts) -> (Sender<Job>, Receiver<Update>, JoinHandle<()>) {
 /// Start the worker on an existing job channel (its senders already given to the device
 /// watchers, which need them before the worker owns the devices).
 pub fn spawn_on(parts: Parts, jobs: Receiver<Job>) -> (Receiver<Update>, JoinHandle<()>) {
+    spawn_beating(parts, jobs, None)
+}
+
+/// [`spawn_on`], the worker beating `heartbeat` after every job (the service manager's
+/// watchdog is pinged only while it does).
+pub fn spawn_beating(
+    parts: Parts,
+    jobs: Receiver<Job>,
+    heartbeat: Option<std::sync::Arc<crate::platform::notify::Heartbeat>>,
+) -> (Receiver<Update>, JoinHandle<()>) {
     let (updates, update_rx) = channel::<Update>();
     let handle = std::thread::Builder::new()
         .name("examgate-door".into())
-        .spawn(move || run(parts, jobs, updates))
+        .spawn(move || run_beating(parts, jobs, updates, heartbeat.as_deref()))
         .expect("the OS starts a thread");
     (update_rx, handle)
 }
 
 /// The worker's loop, on the calling thread (the worker thread, or a benchmark).
-pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
+pub fn run(parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
+    run_beating(parts, jobs, updates, None)
+}
+
+fn run_beating(
+    mut parts: Parts,
+    jobs: Receiver<Job>,
+    updates: Sender<Update>,
+    heartbeat: Option<&crate::platform::notify::Heartbeat>,
+) {
     let live = updates.clone();
     let mut runner = Runner::new(
         Door::new(parts.timeouts),
@@ -134,7 +153,13 @@ pub fn run(mut parts: Parts, jobs: Receiver<Job>, updates: Sender<Update>) {
         return;
     }
     let _ = updates.send(Update::View(Box::new(station.view())));
+    if let Some(h) = heartbeat {
+        h.beat();
+    }
     for job in jobs {
+        if let Some(h) = heartbeat {
+            h.beat();
+        }
         let before = station.runner.tally.decisions.len();
         match job {
             Job::Quit => break,

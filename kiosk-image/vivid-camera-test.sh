@@ -55,7 +55,8 @@ say "making the disk image and booting the guest (qemu, TCG)"
 rm -f "$work/root.img"
 mkfs.ext4 -q -L root -d "$r" "$work/root.img" 2G
 timeout 600 qemu-system-x86_64 -accel tcg -m 1024 -smp 2 \
-  -kernel "$(ls "$r"/boot/vmlinuz-* | head -1)" -initrd "$(ls "$r"/boot/initrd.img-* | head -1)" \
+  -kernel "$(find "$r/boot" -name 'vmlinuz-*' | sort | tail -1)" \
+  -initrd "$(find "$r/boot" -name 'initrd.img-*' | sort | tail -1)" \
   -append "root=/dev/vda rw console=ttyS0,115200 quiet" \
   -drive "file=$work/root.img,if=virtio,format=raw" \
   -display none -serial "file:$work/serial.log" -no-reboot \

@@ -6,7 +6,8 @@
 //! real kiosk adds its configuration (`config`), the session set up from its room package
 //! (`setup`) or resumed from its log after a restart (`resume`). One candidate's attempt is
 //! one value (`attempt`); the clock the door decides with is confirmed or corrected by the
-//! invigilators (`time_check`). The device seams and their adapters (contactless reader,
+//! invigilators (`time_check`); a first boot takes its room package from the USB stick
+//! (`import`). The device seams and their adapters (contactless reader,
 //! resident-ID bridge, camera, emulated devices) are in `devices`. No UI type appears here;
 //! src/ui.rs draws views.
 
@@ -15,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod devices;
 pub mod door;
+pub mod import;
 pub mod paper;
 pub mod resume;
 pub mod roster;

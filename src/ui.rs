@@ -121,6 +121,7 @@ fn screen(s: view::Screen) -> Screen {
         view::Screen::Incidents => Screen::Incidents,
         view::Screen::Seal => Screen::Seal,
         view::Screen::Clock => Screen::Clock,
+        view::Screen::NoPackage => Screen::NoPackage,
     }
 }
 
@@ -302,6 +303,7 @@ pub fn show(ui: &AppWindow, v: &View) {
     ui.set_clock_confirmed(c.confirmed);
     ui.set_clock_needs_second(c.needs_second);
     ui.set_door_waits(c.door_waits);
+    ui.set_refused(v.refused.as_str().into());
 }
 
 /// Send every button of the window as a command through `send`; the language button is

@@ -141,6 +141,11 @@ impl Kiosk {
 
     /// [`Kiosk::start`] with environment variables set (the service manager's).
     fn start_with(package: &Path, config: &Path, env: &[(&str, &str)]) -> Kiosk {
+        Kiosk::start_full(package, config, env, &[])
+    }
+
+    /// [`Kiosk::start`] with environment variables and more options.
+    fn start_full(package: &Path, config: &Path, env: &[(&str, &str)], extra: &[&str]) -> Kiosk {
         let mut child = examgate()
             .envs(env.iter().copied())
             .arg("kiosk")
@@ -149,6 +154,7 @@ impl Kiosk {
             .arg("--config")
             .arg(config)
             .arg("--headless")
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -276,6 +282,47 @@ fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry
     let (ok, said) = kiosk.finish();
     assert!(ok, "{}", said.join("\n"));
     verify_log(&dir);
+}
+
+/// Issue 15's first boot: with no package the kiosk waits for the USB stick, refuses a
+/// package whose signature does not verify, imports the signed one and starts with it.
+#[test]
+fn r15_a_first_boot_takes_only_the_signed_package_from_the_stick() {
+    let dir = scratch("kiosk-first-boot");
+    let (package, config, _) = door(&dir);
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let target = data.join("package");
+    let stick = dir.join("stick");
+    let on_stick = stick.join("S01/R101");
+    std::fs::create_dir_all(&on_stick).expect("stick");
+    let mut kiosk = Kiosk::start_full(
+        &target,
+        &config,
+        &[],
+        &["--import-from", stick.to_str().expect("utf-8")],
+    );
+    kiosk.expect("no room package in", 30);
+    // A package changed after the office signed it: refused, nothing imported.
+    for f in std::fs::read_dir(&package)
+        .expect("package")
+        .filter_map(Result::ok)
+    {
+        std::fs::copy(f.path(), on_stick.join(f.file_name())).expect("copy");
+    }
+    let json = on_stick.join("package.json");
+    let signed = std::fs::read_to_string(&json).expect("json");
+    std::fs::write(&json, signed.replacen("\"seats\":", "\"seats\": ", 1)).expect("write");
+    let line = kiosk.expect("refused:", 30);
+    assert!(line.contains("signature"), "{line}");
+    assert!(!target.exists(), "nothing imported");
+    // The signed package: imported, and the kiosk starts with it.
+    std::fs::write(&json, signed).expect("write");
+    kiosk.expect("imported the room package from", 30);
+    kiosk.expect("session maths (Maths), 2 candidates", 60);
+    assert!(target.join("package.json").is_file());
+    let (ok, said) = kiosk.finish();
+    assert!(ok, "{}", said.join("\n"));
 }
 
 /// Issue 15's service: the kiosk prints one line when it first draws the idle screen, tells

@@ -321,6 +321,22 @@ fn every_screen() -> Vec<(&'static str, View)> {
             ..base()
         },
     ));
+    // Issue 15: a first boot without a room package, and a package on the stick refused.
+    out.push((
+        "no-package",
+        View {
+            screen: Screen::NoPackage,
+            ..base()
+        },
+    ));
+    out.push((
+        "no-package-refused",
+        View {
+            screen: Screen::NoPackage,
+            refused: "the package in /media/examgate-usb/S01/R101: its signature does not verify with the office key".into(),
+            ..base()
+        },
+    ));
     // Issue 12: after the seal the door is closed and shows the seal code.
     out.push((
         "idle-sealed",

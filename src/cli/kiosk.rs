@@ -33,6 +33,7 @@ use examgate::platform::clock::{Clock, SystemClock};
 use examgate::platform::keystore::{KeyStore, SeedKeyStore};
 use examgate::platform::notify::{self, Heartbeat, ServiceManager};
 use examgate::ui::Language;
+use slint::ComponentHandle;
 
 /// Options of `kiosk`.
 #[derive(Args)]
@@ -46,6 +47,10 @@ pub struct KioskArgs {
     /// No window: print decisions and screen changes; read scanner lines from stdin.
     #[arg(long)]
     headless: bool,
+    /// Where the USB stick is mounted: with no package in --package (first boot), this
+    /// room's signed package is taken from there.
+    #[arg(long, value_name = "DIR", default_value = "/media/examgate-usb")]
+    import_from: PathBuf,
 }
 
 /// Run the kiosk until its window closes or its input ends.
@@ -58,6 +63,20 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         &config.office_key.display().to_string(),
     )?;
     let clock = Arc::new(SystemClock);
+    if !args
+        .package
+        .join(examgate::package::format::PACKAGE_FILE)
+        .is_file()
+    {
+        wait_for_package(&config, &office, &args)?;
+        // Start again in a fresh process: the window, the devices and the log open as on
+        // any start.
+        use std::os::unix::process::CommandExt;
+        let err = std::process::Command::new(std::env::current_exe()?)
+            .args(std::env::args_os().skip(1))
+            .exec();
+        anyhow::bail!("starting again after the import: {err}");
+    }
     let package = open::open(
         &args.package,
         &office,
@@ -194,6 +213,115 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
         config.log.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// First boot: no package in `--package`. Say so (on the screen, or on the console without
+/// one) and look at the stick every two seconds until this room's signed package is
+/// imported.
+fn wait_for_package(
+    config: &KioskConfig,
+    office: &ed25519_dalek::VerifyingKey,
+    args: &KioskArgs,
+) -> anyhow::Result<()> {
+    use examgate::kiosk::import::{self, Found};
+    println!(
+        "examgate kiosk {}: no room package in {}: waiting for an invigilator to insert the USB stick ({})",
+        config.kiosk_id,
+        args.package.display(),
+        args.import_from.display()
+    );
+    let look = {
+        let (stick, room, office, to) = (
+            args.import_from.clone(),
+            config.room.clone(),
+            *office,
+            args.package.clone(),
+        );
+        move || {
+            import::import(
+                &stick,
+                &room,
+                &office,
+                ModelKind::Embed.sha256(),
+                SystemClock.now_utc_ms(),
+                &to,
+            )
+        }
+    };
+    if let Some(service) = ServiceManager::from_env() {
+        // Waiting is this kiosk's ready state on a first boot.
+        let _ = service.notify("READY=1\nSTATUS=waiting for a room package");
+    }
+    if args.headless {
+        let mut said = String::new();
+        loop {
+            match look() {
+                Found::Nothing => {}
+                Found::Imported(from) => {
+                    println!(
+                        "examgate kiosk: imported the room package from {}",
+                        from.display()
+                    );
+                    return Ok(());
+                }
+                Found::Refused(why) if why != said => {
+                    println!("examgate kiosk: refused: {why}");
+                    said = why;
+                }
+                Found::Refused(_) => {}
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+    let ui = examgate::ui::AppWindow::new()?;
+    examgate::ui::set_language(
+        &ui,
+        match config.language {
+            ScreenLanguage::Chinese => Language::Chinese,
+            ScreenLanguage::English => Language::English,
+        },
+    );
+    let mut view = examgate::kiosk::view::View {
+        screen: examgate::kiosk::view::Screen::NoPackage,
+        room: format!("{} · {}", config.room.site, config.room.room),
+        ..Default::default()
+    };
+    examgate::ui::show(&ui, &view);
+    let weak = ui.as_weak();
+    let timer = slint::Timer::default();
+    let imported = std::rc::Rc::new(std::cell::Cell::new(false));
+    let done = imported.clone();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_secs(2),
+        move || {
+            let Some(ui) = weak.upgrade() else { return };
+            match look() {
+                Found::Nothing => {}
+                Found::Imported(from) => {
+                    println!(
+                        "examgate kiosk: imported the room package from {}",
+                        from.display()
+                    );
+                    done.set(true);
+                    let _ = slint::quit_event_loop();
+                }
+                Found::Refused(why) => {
+                    if why != view.refused {
+                        println!("examgate kiosk: refused: {why}");
+                        view.refused = why;
+                        examgate::ui::show(&ui, &view);
+                    }
+                }
+            }
+        },
+    );
+    ui.run()?;
+    anyhow::ensure!(
+        imported.get(),
+        "the window closed before a room package was imported"
+    );
+    Ok(())
 }
 
 /// Ping the service manager's watchdog at half its interval while the door's worker is

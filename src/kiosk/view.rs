@@ -35,6 +35,9 @@ pub enum Screen {
     /// The clock compared with the exam site's standard time (and, at the door, a session
     /// on another day waiting for that).
     Clock,
+    /// No room package yet (first boot): waiting for an invigilator to import one from the
+    /// USB stick.
+    NoPackage,
 }
 
 impl Screen {
@@ -52,6 +55,7 @@ impl Screen {
             Screen::Incidents => "incidents",
             Screen::Seal => "seal",
             Screen::Clock => "clock",
+            Screen::NoPackage => "no-package",
         }
     }
 }
@@ -268,6 +272,8 @@ pub struct View {
     pub notice: Notice,
     /// The clock screen.
     pub clock_check: Option<ClockCheck>,
+    /// The no-package screen: why the package on the stick was refused, if one was.
+    pub refused: String,
 }
 
 /// "MM:SS" (or "H:MM:SS") for a non-negative number of seconds.

@@ -319,33 +319,20 @@ fn each_bad_export_is_quarantined_with_its_reason_and_nothing_of_it_kept() {
     let truncated = bad.join("truncated.examgate-log");
     let bytes = std::fs::read(&export).expect("export");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
-    let cases: Vec<(PathBuf, &str)> = vec![
-        (
-            altered(&export, &bad, "payload", "UPDATE events SET payload = CAST(CAST(payload AS TEXT) || ' ' AS BLOB) WHERE seq = 2"),
-            "does not verify",
-        ),
-        (
-            altered(&export, &bad, "signature", "UPDATE events SET signature = zeroblob(64) WHERE seq = 3"),
-            "does not verify",
-        ),
-        (
-            altered(&export, &bad, "swapped", "UPDATE events SET seq = 100000 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 100000"),
-            "does not verify",
-        ),
-        (
-            altered(&export, &bad, "tail", "DELETE FROM events WHERE seq >= (SELECT MAX(seq) - 1 FROM events)"),
-            "does not verify",
-        ),
-        (
-            altered(&export, &bad, "evidence", "DELETE FROM evidence WHERE rowid = (SELECT MIN(rowid) FROM evidence)"),
-            "does not verify",
-        ),
-        (
-            altered(&export, &bad, "unregistered", "UPDATE kiosk SET kiosk_id = 'K-S99-R999'; UPDATE events SET kiosk_id = 'K-S99-R999'; UPDATE export_trailer SET kiosk_id = 'K-S99-R999'"),
-            "not registered",
-        ),
-        (truncated, "not a readable exported log"),
+    // (name, the change to the export's tables, what the refusal says)
+    let changes = [
+        ("payload", "UPDATE events SET payload = CAST(CAST(payload AS TEXT) || ' ' AS BLOB) WHERE seq = 2", "does not verify"),
+        ("signature", "UPDATE events SET signature = zeroblob(64) WHERE seq = 3", "does not verify"),
+        ("swapped", "UPDATE events SET seq = 100000 WHERE seq = 4; UPDATE events SET seq = 4 WHERE seq = 5; UPDATE events SET seq = 5 WHERE seq = 100000", "does not verify"),
+        ("tail", "DELETE FROM events WHERE seq >= (SELECT MAX(seq) - 1 FROM events)", "does not verify"),
+        ("evidence", "DELETE FROM evidence WHERE rowid = (SELECT MIN(rowid) FROM evidence)", "does not verify"),
+        ("unregistered", "UPDATE kiosk SET kiosk_id = 'K-S99-R999'; UPDATE events SET kiosk_id = 'K-S99-R999'; UPDATE export_trailer SET kiosk_id = 'K-S99-R999'", "not registered"),
     ];
+    let mut cases: Vec<(PathBuf, &str)> = changes
+        .iter()
+        .map(|(name, change, why)| (altered(&export, &bad, name, change), *why))
+        .collect();
+    cases.push((truncated, "not a readable exported log"));
     for (file, why) in &cases {
         let out = ingest(&db, &[file]);
         assert_eq!(

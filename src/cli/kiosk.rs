@@ -223,7 +223,7 @@ fn wait_for_package(
     office: &ed25519_dalek::VerifyingKey,
     args: &KioskArgs,
 ) -> anyhow::Result<()> {
-    use examgate::kiosk::import::{self, Found};
+    use examgate::kiosk::import;
     println!(
         "examgate kiosk {}: no room package in {}: waiting for an invigilator to insert the USB stick ({})",
         config.kiosk_id,
@@ -253,25 +253,11 @@ fn wait_for_package(
         let _ = service.notify("READY=1\nSTATUS=waiting for a room package");
     }
     if args.headless {
-        let mut said = String::new();
-        loop {
-            match look() {
-                Found::Nothing => {}
-                Found::Imported(from) => {
-                    println!(
-                        "examgate kiosk: imported the room package from {}",
-                        from.display()
-                    );
-                    return Ok(());
-                }
-                Found::Refused(why) if why != said => {
-                    println!("examgate kiosk: refused: {why}");
-                    said = why;
-                }
-                Found::Refused(_) => {}
-            }
+        let mut refused = String::new();
+        while !import_said(look(), &mut refused) {
             std::thread::sleep(Duration::from_secs(2));
         }
+        return Ok(());
     }
     let ui = examgate::ui::AppWindow::new()?;
     examgate::ui::set_language(
@@ -296,23 +282,12 @@ fn wait_for_package(
         Duration::from_secs(2),
         move || {
             let Some(ui) = weak.upgrade() else { return };
-            match look() {
-                Found::Nothing => {}
-                Found::Imported(from) => {
-                    println!(
-                        "examgate kiosk: imported the room package from {}",
-                        from.display()
-                    );
-                    done.set(true);
-                    let _ = slint::quit_event_loop();
-                }
-                Found::Refused(why) => {
-                    if why != view.refused {
-                        println!("examgate kiosk: refused: {why}");
-                        view.refused = why;
-                        examgate::ui::show(&ui, &view);
-                    }
-                }
+            let before = view.refused.clone();
+            if import_said(look(), &mut view.refused) {
+                done.set(true);
+                let _ = slint::quit_event_loop();
+            } else if view.refused != before {
+                examgate::ui::show(&ui, &view);
             }
         },
     );
@@ -322,6 +297,29 @@ fn wait_for_package(
         "the window closed before a room package was imported"
     );
     Ok(())
+}
+
+/// Say what a look at the stick found (a refusal once, until it changes); whether the
+/// package was imported.
+fn import_said(found: examgate::kiosk::import::Found, refused: &mut String) -> bool {
+    use examgate::kiosk::import::Found;
+    match found {
+        Found::Nothing => false,
+        Found::Imported(from) => {
+            println!(
+                "examgate kiosk: imported the room package from {}",
+                from.display()
+            );
+            true
+        }
+        Found::Refused(why) => {
+            if why != *refused {
+                println!("examgate kiosk: refused: {why}");
+                *refused = why;
+            }
+            false
+        }
+    }
 }
 
 /// Ping the service manager's watchdog at half its interval while the door's worker is

@@ -116,19 +116,24 @@ fn text(o: &Output) -> String {
     )
 }
 
-fn init(work: &Path, db: &Path) {
-    let keys = work.join("keys");
-    let out = examgate()
+/// `office init` of `db` from `packages` and the keys in `keys`.
+fn init_with(db: &Path, packages: &Path, keys: &Path) -> Output {
+    examgate()
         .args(["office", "init", "--db"])
         .arg(db)
         .arg("--packages")
-        .arg(work.join("packages"))
+        .arg(packages)
         .arg("--office-key")
         .arg(format!("@{}", keys.join("office-sign.pub").display()))
         .arg("--kiosk-keys")
-        .arg(&keys)
+        .arg(keys)
         .output()
-        .expect("init");
+        .expect("init")
+}
+
+/// `office init` from the demo's packages and keys, which must succeed.
+fn init(work: &Path, db: &Path) {
+    let out = init_with(db, &work.join("packages"), &work.join("keys"));
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -372,17 +377,7 @@ fn each_bad_export_is_quarantined_with_its_reason_and_nothing_of_it_kept() {
         std::fs::copy(f.path(), other.join(f.file_name())).expect("copy key");
     }
     std::fs::write(other.join("kiosk-K-S01-R101.room"), "S01/R102\n").expect("room");
-    let out = examgate()
-        .args(["office", "init", "--db"])
-        .arg(&db2)
-        .arg("--packages")
-        .arg(work.join("packages"))
-        .arg("--office-key")
-        .arg(format!("@{}", other.join("office-sign.pub").display()))
-        .arg("--kiosk-keys")
-        .arg(&other)
-        .output()
-        .expect("init");
+    let out = init_with(&db2, &work.join("packages"), &other);
     assert!(out.status.success(), "{}", text(&out));
     let out = ingest(&db2, &[&export]);
     assert_eq!(out.status.code(), Some(3));
@@ -732,18 +727,7 @@ fn init_refuses_a_package_that_does_not_verify_and_writes_nothing() {
     let signed = std::fs::read_to_string(&json).expect("package.json");
     std::fs::write(&json, signed.replacen("\"seats\":", "\"seats\": ", 1)).expect("write");
     let db = work.join("office.db");
-    let keys = work.join("keys");
-    let out = examgate()
-        .args(["office", "init", "--db"])
-        .arg(&db)
-        .arg("--packages")
-        .arg(work.join("packages"))
-        .arg("--office-key")
-        .arg(format!("@{}", keys.join("office-sign.pub").display()))
-        .arg("--kiosk-keys")
-        .arg(&keys)
-        .output()
-        .expect("init");
+    let out = init_with(&db, &work.join("packages"), &work.join("keys"));
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out).contains("S01/R102") && text(&out).contains("signature"),

@@ -131,7 +131,9 @@ fn headless_demo_prints_every_outcome_in_order_and_its_log_verifies() {
         let out = verify.arg(&file).output().expect("log verify");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
-        assert!(text.contains("2 sealed evidence items match"), "{text}");
+        // Both referrals' crops, and both admissions' crops with their embeddings
+        // ([policy] seal_admissions, on by default: the office's proxy check).
+        assert!(text.contains("4 sealed evidence items match"), "{text}");
         assert!(text.contains(&format!("seal code {seal_code}")), "{text}");
         assert_eq!(
             text.contains("export trailer signed by the kiosk matches"),

@@ -3,7 +3,7 @@
 //! also replayed by the kiosk's own rules (`kiosk::resume::replay`), so the office counts
 //! exactly what the kiosk counted when it sealed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{FixedOffset, NaiveDateTime};
 
@@ -259,12 +259,12 @@ pub fn load(db: &OfficeDb) -> Result<Facts, Error> {
         .map_err(&sql)?;
     let mut events = Vec::with_capacity(rows.len());
     let mut replayed = BTreeMap::new();
-    let mut by_kiosk: BTreeMap<&str, Vec<StoredRow>> = BTreeMap::new();
+    // Each kiosk's rows and the sessions they belong to, gathered in the one pass.
+    let mut by_kiosk: BTreeMap<&str, (Vec<StoredRow>, BTreeSet<&str>)> = BTreeMap::new();
     for (row, session) in &rows {
-        by_kiosk
-            .entry(row.kiosk_id.as_str())
-            .or_default()
-            .push(row.clone());
+        let (kiosk_rows, seen) = by_kiosk.entry(row.kiosk_id.as_str()).or_default();
+        kiosk_rows.push(row.clone());
+        seen.extend(session.as_deref());
         // Every event verified at ingest; one this examgate cannot type is skipped here.
         let Ok(event) = Event::parse(&row.kind, &row.payload) else {
             continue;
@@ -281,14 +281,7 @@ pub fn load(db: &OfficeDb) -> Result<Facts, Error> {
             event,
         });
     }
-    for (kiosk, kiosk_rows) in by_kiosk {
-        let mut seen: Vec<&str> = rows
-            .iter()
-            .filter(|(r, _)| r.kiosk_id == kiosk)
-            .filter_map(|(_, s)| s.as_deref())
-            .collect();
-        seen.sort_unstable();
-        seen.dedup();
+    for (kiosk, (kiosk_rows, seen)) in by_kiosk {
         for session in seen {
             let r = resume::replay(&kiosk_rows, session)
                 .map_err(|e| Error::Input(format!("kiosk {kiosk}: {e}")))?;

@@ -17,6 +17,7 @@ use examgate::card::pace::{Curve, PaceInfo};
 use examgate::card::Deadline;
 use examgate::decision::{Decision, DenyReason, Guidance, ReferReason, TicketNumber};
 use examgate::journal::Journal;
+use examgate::kiosk::config::ExportTo;
 use examgate::kiosk::demo::at;
 use examgate::kiosk::devices::{self, ReadError, Slot};
 use examgate::kiosk::devices::{DocumentReader, FrameSource};
@@ -380,7 +381,13 @@ mod exam_day {
                 .iter()
                 .find(|s| s.id == "chinese")
                 .expect("session");
-            Room::new(&self.package, s, "K-S01-R101", self.dir.join("export")).expect("room")
+            Room::new(
+                &self.package,
+                s,
+                "K-S01-R101",
+                ExportTo::Dir(self.dir.join("export")),
+            )
+            .expect("room")
         }
 
         fn journal(&self) -> Journal {
@@ -605,6 +612,132 @@ mod exam_day {
         let s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
         assert_eq!(s.clock(), ClockState::Confirmed(offset));
         assert_eq!(s.runner.now_ms(), k.clock.now_utc_ms() + 60_000);
+    }
+
+    /// A stand-in for the kiosk image's root helper (`kiosk-image/files/stick-export`,
+    /// booted under QEMU by `kiosk-image/test`): answers one connection per reply, copying
+    /// the named export from `from` into `stick` when the reply is `None`.
+    fn stick_helper(
+        socket: &std::path::Path,
+        from: std::path::PathBuf,
+        stick: std::path::PathBuf,
+        replies: Vec<Option<&'static str>>,
+    ) -> std::thread::JoinHandle<Vec<String>> {
+        use sha2::Digest;
+        use std::io::{BufRead, Write};
+        let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
+        std::thread::spawn(move || {
+            let mut requests = Vec::new();
+            for reply in replies {
+                let (mut stream, _) = listener.accept().expect("accept");
+                let mut line = String::new();
+                std::io::BufReader::new(&stream)
+                    .read_line(&mut line)
+                    .expect("request");
+                let answer = match reply {
+                    Some(refusal) => format!("error {refusal}\n"),
+                    None => {
+                        let name = line.trim().strip_prefix("copy ").expect("a copy request");
+                        let bytes = std::fs::read(from.join(name)).expect("the export");
+                        std::fs::create_dir_all(stick.join("examgate-exports")).expect("dir");
+                        std::fs::write(stick.join("examgate-exports").join(name), &bytes)
+                            .expect("copy");
+                        let sha = sha2::Sha256::digest(&bytes);
+                        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+                        format!("ok examgate-exports/{name} {hex}\n")
+                    }
+                };
+                stream.write_all(answer.as_bytes()).expect("answer");
+                requests.push(line);
+            }
+            requests
+        })
+    }
+
+    /// Issue 15: on the kiosk image the export goes onto a USB stick through the image's
+    /// helper; the export is logged as done only when the copy is on the stick, and a
+    /// missing helper or stick is named on the screen.
+    #[test]
+    fn r15_an_export_through_the_stick_helper_is_logged_only_once_on_the_stick() {
+        let k = Kiosk::new("r15-stick", "obama3.jpg");
+        let mut room = k.room();
+        let socket = k.dir.join("stick.sock");
+        let dir = k.dir.join("export");
+        room.info.export = ExportTo::Stick {
+            dir: dir.clone(),
+            helper: socket.clone(),
+        };
+        let roster = Roster::new(&k.package, "chinese").expect("roster");
+        let mut log = k.journal();
+        let mut camera = Replay(k.face.clone());
+        let mut reader = EmulatedReader::new(vec![]);
+        let mut s = station(&k, room, &roster, &mut log, &mut reader, &mut camera);
+        let exported = || {
+            k.events()
+                .iter()
+                .filter(|e| matches!(e, Event::LogExported { .. }))
+                .count()
+        };
+
+        // No helper (the socket unit is not running).
+        unlock(&mut s, "T001", "480613927");
+        s.handle(Command::Export).expect("export");
+        let v = s.view();
+        assert!(
+            matches!(&v.notice, Notice::Failed(why)
+                if why.contains("not on the USB stick") && why.contains("stick.sock")),
+            "{:?}",
+            v.notice
+        );
+        assert_eq!(exported(), 0, "not logged as exported");
+        assert_eq!(
+            std::fs::read_dir(&dir).expect("export dir").count(),
+            1,
+            "kept on the kiosk"
+        );
+
+        // The helper finds no stick, then copies.
+        let stick = k.dir.join("stick");
+        let helper = stick_helper(
+            &socket,
+            dir.clone(),
+            stick.clone(),
+            vec![Some("no USB stick is plugged in (FAT32 or exFAT)"), None],
+        );
+        k.clock.advance(1_000);
+        unlock(&mut s, "T001", "480613927");
+        s.handle(Command::Export).expect("export");
+        assert_eq!(
+            s.view().notice,
+            Notice::Failed(
+                "the log is not on the USB stick: USB stick: no USB stick is plugged in (FAT32 \
+                 or exFAT)"
+                    .into()
+            )
+        );
+        assert_eq!(exported(), 0);
+        k.clock.advance(1_000);
+        unlock(&mut s, "T001", "480613927");
+        s.handle(Command::Export).expect("export");
+        let v = s.view();
+        let Notice::Exported(place) = &v.notice else {
+            panic!("export failed: {:?}", v.notice);
+        };
+        let name = place
+            .strip_prefix("USB examgate-exports/")
+            .expect("the place on the stick");
+        assert!(
+            stick.join("examgate-exports").join(name).is_file(),
+            "{place}"
+        );
+        assert_eq!(
+            std::fs::read(stick.join("examgate-exports").join(name)).expect("copy"),
+            std::fs::read(dir.join(name)).expect("export"),
+        );
+        let requests = helper.join().expect("helper");
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1], format!("copy {name}\n"));
+        assert_eq!(exported(), 1, "logged once it is on the stick");
     }
 
     /// Issue 16: a kiosk whose clock says another day than the session's does not take
@@ -1241,7 +1374,13 @@ mod supervision {
             .find(|s| s.id == "chinese")
             .expect("session")
             .clone();
-        let room = Room::new(&package, &session, "K-S01-R101", dir.join("export")).expect("room");
+        let room = Room::new(
+            &package,
+            &session,
+            "K-S01-R101",
+            ExportTo::Dir(dir.join("export")),
+        )
+        .expect("room");
         let keys = SeedKeyStore::from_seed(&[6; 32]);
         let journal =
             Journal::open(&dir.join("door.db"), "K-S01-R101", &keys.verifying_key()).expect("log");

@@ -284,6 +284,67 @@ fn a_candidate_is_admitted_with_the_real_reader_and_after_a_crash_a_second_entry
     verify_log(&dir);
 }
 
+/// Issue 15: `log copy-to-stick` (the image's self-test uses it as the kiosk's export does)
+/// copies through a helper, and says which socket does not answer when none does.
+#[test]
+fn r15_copy_to_stick_goes_through_the_helper_and_names_a_missing_one() {
+    let dir = scratch("kiosk-copy-to-stick");
+    let file = dir.join("K-T1-maths-20270612T113105.examgate-log");
+    std::fs::write(&file, b"an export").expect("export");
+    let out = examgate()
+        .args(["log", "copy-to-stick"])
+        .arg(&file)
+        .arg("--helper")
+        .arg(dir.join("none.sock"))
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("does not answer") && err.contains("none.sock"),
+        "{err}"
+    );
+
+    // A helper that copies and answers with the copy's hash, as files/stick-export does.
+    let socket = dir.join("stick.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    let helper = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut request = String::new();
+        BufReader::new(&stream)
+            .read_line(&mut request)
+            .expect("request");
+        use sha2::Digest;
+        let sha: String = sha2::Sha256::digest(b"an export")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let name = request.trim().trim_start_matches("copy ");
+        writeln!(stream, "ok examgate-exports/{name} {sha}").expect("answer");
+        request
+    });
+    let out = examgate()
+        .args(["log", "copy-to-stick"])
+        .arg(&file)
+        .arg("--helper")
+        .arg(&socket)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "examgate-exports/K-T1-maths-20270612T113105.examgate-log"
+    );
+    assert_eq!(
+        helper.join().expect("helper"),
+        "copy K-T1-maths-20270612T113105.examgate-log\n"
+    );
+}
+
 /// Issue 15's first boot: with no package the kiosk waits for the USB stick, refuses a
 /// package whose signature does not verify, imports the signed one and starts with it.
 #[test]

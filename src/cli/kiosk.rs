@@ -91,12 +91,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
     let offset = package.offset;
     let now = open::local_time(clock.now_utc_ms(), offset);
     let session = pick_session(&package.package.sessions, config.session.as_deref(), now)?;
-    let room = Room::new(
-        &package,
-        session,
-        &config.kiosk_id,
-        config.export_dir.clone(),
-    )?;
+    let room = Room::new(&package, session, &config.kiosk_id, config.export.clone())?;
     println!(
         "examgate kiosk {}: {} {}/{}, session {} ({}), {} candidates",
         config.kiosk_id,

@@ -1,4 +1,5 @@
-//! `examgate log verify|show` (and the hidden `log stress` writer the crash test kills).
+//! `examgate log verify|show|copy-to-stick` (and the hidden `log stress` writer the crash
+//! test kills).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,6 +40,15 @@ pub enum LogCommand {
         #[arg(long)]
         reveal: bool,
     },
+    /// Copy an export onto the USB stick through the kiosk image's stick helper, as the
+    /// kiosk does when an invigilator exports (for the image's self-test and for service).
+    CopyToStick {
+        /// The export, in the helper's export directory (/var/lib/examgate/export).
+        file: PathBuf,
+        /// The helper's socket.
+        #[arg(long, default_value = "/run/examgate-stick.sock")]
+        helper: PathBuf,
+    },
     /// Append N events, printing each sequence number once its append returned (for the
     /// crash test).
     #[command(hide = true)]
@@ -68,6 +78,18 @@ pub fn run(cmd: LogCommand) -> anyhow::Result<ExitCode> {
             seal_codes,
         } => verify(&db, kiosk_key.as_deref(), live, &seal_codes),
         LogCommand::Show { db, reveal } => show(&db, reveal),
+        LogCommand::CopyToStick { file, helper } => {
+            match examgate::platform::stick::copy_to_stick(&helper, &file) {
+                Ok(copy) => {
+                    println!("{copy}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("examgate log copy-to-stick: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         LogCommand::Stress {
             db,
             key_file,

@@ -9,6 +9,7 @@
 //! kiosk_key = "kiosk-K-S01-R101.key" # this kiosk's signing seed (mode 0600)
 //! log = "/var/lib/examgate/kiosk-log.db"
 //! export_dir = "/media/export"
+//! stick_helper = "/run/examgate-stick.sock"  # optional: see ExportTo::Stick
 //! models = "/usr/share/examgate/models"
 //! language = "zh"                    # zh or en; optional, zh by default
 //! session = "chinese"                # optional: else the session of the day not yet over
@@ -32,6 +33,31 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::decision::RoomRef;
+
+/// Where the kiosk's exports go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportTo {
+    /// Written into this directory (a stick mounted there, or a folder: the demo, tests).
+    Dir(PathBuf),
+    /// Written into `dir` on the data partition, then copied onto a USB stick by the kiosk
+    /// image's helper listening at `helper` (`platform::stick`), which mounts the stick only
+    /// for the copy: the kiosk itself may mount nothing.
+    Stick {
+        /// The export directory on the data partition (the helper reads only from there).
+        dir: PathBuf,
+        /// The helper's socket.
+        helper: PathBuf,
+    },
+}
+
+impl ExportTo {
+    /// The directory the export file is written into first.
+    pub fn dir(&self) -> &Path {
+        match self {
+            ExportTo::Dir(dir) | ExportTo::Stick { dir, .. } => dir,
+        }
+    }
+}
 
 /// A configuration problem, naming the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +128,8 @@ pub struct KioskConfig {
     pub kiosk_key: PathBuf,
     /// The log file.
     pub log: PathBuf,
-    /// Where exports are written.
-    pub export_dir: PathBuf,
+    /// Where exports go.
+    pub export: ExportTo,
     /// The models directory.
     pub models: PathBuf,
     /// Screen language.
@@ -128,6 +154,7 @@ struct Raw {
     kiosk_key: PathBuf,
     log: PathBuf,
     export_dir: PathBuf,
+    stick_helper: Option<PathBuf>,
     models: PathBuf,
     language: Option<String>,
     session: Option<String>,
@@ -264,7 +291,13 @@ impl KioskConfig {
             office_key: base.join(raw.office_key),
             kiosk_key: base.join(raw.kiosk_key),
             log: base.join(raw.log),
-            export_dir: base.join(raw.export_dir),
+            export: match raw.stick_helper {
+                None => ExportTo::Dir(base.join(raw.export_dir)),
+                Some(helper) => ExportTo::Stick {
+                    dir: base.join(raw.export_dir),
+                    helper: base.join(helper),
+                },
+            },
             models: base.join(raw.models),
             language,
             session: raw.session,
@@ -318,6 +351,7 @@ device = 0
         assert_eq!(c.language, ScreenLanguage::Chinese);
         assert_eq!(c.session, None);
         assert_eq!(c.reader, None);
+        assert_eq!(c.export, ExportTo::Dir(PathBuf::from("/k/export")));
         assert_eq!(
             c.camera,
             CameraSource::Device {
@@ -326,6 +360,23 @@ device = 0
                 height: 720
             }
         );
+    }
+
+    #[test]
+    fn a_stick_helper_sends_exports_through_it_from_the_export_dir() {
+        let text = GOOD.replace(
+            "export_dir = \"export\"",
+            "export_dir = \"export\"\nstick_helper = \"/run/examgate-stick.sock\"",
+        );
+        let c = parse(&text).expect("valid");
+        assert_eq!(
+            c.export,
+            ExportTo::Stick {
+                dir: PathBuf::from("/k/export"),
+                helper: PathBuf::from("/run/examgate-stick.sock"),
+            }
+        );
+        assert_eq!(c.export.dir(), Path::new("/k/export"));
     }
 
     #[test]

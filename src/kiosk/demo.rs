@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use chrono::{FixedOffset, NaiveDate};
 use image::RgbImage;
 
+use super::config::ExportTo;
 use super::devices::bridge::Mailbox;
 use super::devices::{EmulatedReader, ReplayCamera};
 use super::door::Device;
@@ -404,7 +405,12 @@ pub fn prepare(work: &Path, samples: &Path, engine: Arc<FaceEngine>) -> anyhow::
         Some("chinese"),
         open::local_time(clock.now_utc_ms(), offset()),
     )?;
-    let room = super::setup::Room::new(&package, session, "K-S01-R101", work.join("export"))?;
+    let room = super::setup::Room::new(
+        &package,
+        session,
+        "K-S01-R101",
+        ExportTo::Dir(work.join("export")),
+    )?;
     let reader = EmulatedReader::new(room.csca);
     let card = reader.card.clone();
     let bridge = reader.bridge.clone();

@@ -2,10 +2,9 @@
 //! or the day's next one not yet over), its roster, the room's header, the invigilators' PIN
 //! gate, the evidence sealer and the CSCA list. The demo and the real kiosk both start here.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDateTime;
 
+use super::config::ExportTo;
 use super::door::Timeouts;
 use super::roster::{Roster, RosterError};
 use super::station::RoomInfo;
@@ -97,12 +96,12 @@ pub struct Room {
 
 impl Room {
     /// The room of `package` for `s` (one of its sessions); this kiosk is `kiosk_id`,
-    /// exports go to `export_dir`.
+    /// exports go to `export`.
     pub fn new(
         package: &VerifiedPackage,
         s: &PackageSession,
         kiosk_id: &str,
-        export_dir: PathBuf,
+        export: ExportTo,
     ) -> Result<Room, SetupError> {
         let roster = Roster::new(package, &s.id)?;
         let p = &package.package;
@@ -130,7 +129,7 @@ impl Room {
                     .iter()
                     .map(|i| (i.id.clone(), i.name.clone()))
                     .collect(),
-                export_dir,
+                export,
                 kiosk_id: kiosk_id.to_string(),
             },
             gate: PinGate::new(

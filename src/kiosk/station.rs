@@ -3,10 +3,9 @@
 //! devices or a script — and says what to show as a [`View`]. It runs on the worker thread;
 //! the UI thread only sends commands and draws views.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDateTime;
 
+use super::config::ExportTo;
 use super::door::{Device, Hint, Input, Phase, Slot};
 use super::runner::{RunError, Runner};
 use super::time_check::{self, ClockOffset, ClockState};
@@ -20,6 +19,7 @@ use crate::journal::actions::{Action, ReasonCode, Resolution, Verdict as ActionV
 use crate::journal::events::{ClockConfirmed, Event, ManualAdmission};
 use crate::journal::seal::{Attestation, Counts, Incident, Report, Seal, SealCode};
 use crate::platform::isolate::Fault;
+use crate::platform::stick::copy_to_stick;
 
 /// Kinds of incident the invigilator can record with one touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub struct RoomInfo {
     /// The room's invigilators (id, name).
     pub people: Vec<(String, String)>,
     /// Where exports go.
-    pub export_dir: PathBuf,
+    pub export: ExportTo,
     /// This kiosk's id (names the export).
     pub kiosk_id: String,
 }
@@ -729,18 +729,26 @@ impl<'a> Station<'a> {
     }
 
     fn export(&mut self) {
-        let file = self.info.export_dir.join(format!(
+        let dir = self.info.export.dir();
+        let file = dir.join(format!(
             "{}-{}-{}.examgate-log",
             self.info.kiosk_id,
             self.info.session,
             self.runner.local_time().format("%Y%m%dT%H%M%S")
         ));
         let events = self.runner.log_seq();
-        let done = std::fs::create_dir_all(&self.info.export_dir)
-            .map_err(|e| format!("{}: {e}", self.info.export_dir.display()))
+        let written = std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))
             .and_then(|()| self.runner.export_log(&file).map_err(|e| e.to_string()));
+        let done = written.and_then(|()| match &self.info.export {
+            ExportTo::Dir(_) => Ok(file.display().to_string()),
+            // Kept on the data partition as well: a failed copy is retried with a new export.
+            ExportTo::Stick { helper, .. } => copy_to_stick(helper, &file)
+                .map(|copy| format!("USB {copy}"))
+                .map_err(|e| format!("the log is not on the USB stick: {e}")),
+        });
         self.notice = match done {
-            Ok(()) => Notice::Exported(file.display().to_string()),
+            Ok(place) => Notice::Exported(place),
             Err(e) => Notice::Failed(e),
         };
         if matches!(self.notice, Notice::Exported(_)) {

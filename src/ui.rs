@@ -4,6 +4,7 @@
 //! src/kiosk/view.rs and station.rs. Nothing else in the crate names a slint type.
 
 pub mod headless;
+pub mod keyboard;
 
 use std::rc::Rc;
 

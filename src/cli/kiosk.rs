@@ -254,6 +254,8 @@ fn wait_for_package(
         }
         return Ok(());
     }
+    #[cfg(feature = "kms")]
+    examgate::ui::keyboard::install_direct_kms()?;
     let ui = examgate::ui::AppWindow::new()?;
     examgate::ui::set_language(
         &ui,

@@ -142,6 +142,8 @@ pub fn window(
     lang: Language,
     mut on_idle: OnIdle,
 ) -> anyhow::Result<Option<String>> {
+    #[cfg(feature = "kms")]
+    examgate::ui::keyboard::install_direct_kms()?;
     let ui = AppWindow::new()?;
     ui::set_language(&ui, lang);
     let send = jobs.clone();

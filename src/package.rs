@@ -14,6 +14,7 @@ pub mod parallel;
 pub mod resident_id;
 pub mod roster;
 pub mod table;
+pub mod text;
 pub mod trust;
 
 use std::collections::HashMap;

@@ -159,6 +159,50 @@ fn bad_inputs_are_named_by_file_and_line_and_nothing_is_written() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Excel's "CSV UTF-8" (a byte-order mark, CRLF lines) builds like the plain file; Excel's
+/// "CSV (Comma delimited)" on Chinese Windows (GBK) is refused on the line of its first
+/// Chinese character, with the way to re-save it, and nothing is written.
+#[test]
+fn an_excel_saved_csv_builds_and_a_gbk_one_is_refused_with_the_fix() {
+    let dir = scratch("excel");
+    let office = keys(&dir.join("office"));
+    let inp = inputs(&dir.join("utf8-bom"));
+    let text = std::fs::read_to_string(inp.join("candidates.csv")).expect("read");
+    let excel = [&b"\xEF\xBB\xBF"[..], text.replace('\n', "\r\n").as_bytes()].concat();
+    std::fs::write(inp.join("candidates.csv"), excel).expect("write");
+    let built = build(&inp, &office, &dir.join("utf8-bom/packages"), &[]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let inp = inputs(&dir.join("gbk"));
+    let text = std::fs::read_to_string(inp.join("candidates.csv")).expect("read");
+    let (first, rest) = text.split_once('\n').expect("a header");
+    let (ticket, row) = rest.split_once(',').expect("a row");
+    // 张伟 in GBK before the first candidate's name.
+    let gbk = [
+        format!("{first}\n{ticket},").as_bytes(),
+        b"\xD5\xC5\xCE\xB0",
+        row.as_bytes(),
+    ]
+    .concat();
+    std::fs::write(inp.join("candidates.csv"), gbk).expect("write");
+    let out = dir.join("gbk/packages");
+    let built = build(&inp, &office, &out, &[]);
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert_eq!(built.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("candidates.csv line 2: not UTF-8 text (byte 0xD5")
+            && stderr.contains("GBK")
+            && stderr.contains("CSV UTF-8 (Comma delimited)"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "something was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_room_with_one_invigilator_fails_the_build() {
     let dir = scratch("one-invigilator");

@@ -66,11 +66,11 @@ pub struct Inputs {
 
 fn read_text(path: &Path) -> Result<String, FileProblem> {
     std::fs::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| String::from_utf8(b).map_err(|e| format!("not UTF-8 text ({e})")))
-        .map_err(|reason| FileProblem {
+        .map_err(|e| Problem::new(None, e.to_string()))
+        .and_then(|b| super::text::decode(&b))
+        .map_err(|problem| FileProblem {
             file: path.to_path_buf(),
-            problem: Problem::new(None, reason),
+            problem,
         })
 }
 

@@ -614,46 +614,6 @@ mod exam_day {
         assert_eq!(s.runner.now_ms(), k.clock.now_utc_ms() + 60_000);
     }
 
-    /// A stand-in for the kiosk image's root helper (`kiosk-image/files/stick-export`,
-    /// booted under QEMU by `kiosk-image/test`): answers one connection per reply, copying
-    /// the named export from `from` into `stick` when the reply is `None`.
-    fn stick_helper(
-        socket: &std::path::Path,
-        from: std::path::PathBuf,
-        stick: std::path::PathBuf,
-        replies: Vec<Option<&'static str>>,
-    ) -> std::thread::JoinHandle<Vec<String>> {
-        use sha2::Digest;
-        use std::io::{BufRead, Write};
-        let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
-        std::thread::spawn(move || {
-            let mut requests = Vec::new();
-            for reply in replies {
-                let (mut stream, _) = listener.accept().expect("accept");
-                let mut line = String::new();
-                std::io::BufReader::new(&stream)
-                    .read_line(&mut line)
-                    .expect("request");
-                let answer = match reply {
-                    Some(refusal) => format!("error {refusal}\n"),
-                    None => {
-                        let name = line.trim().strip_prefix("copy ").expect("a copy request");
-                        let bytes = std::fs::read(from.join(name)).expect("the export");
-                        std::fs::create_dir_all(stick.join("examgate-exports")).expect("dir");
-                        std::fs::write(stick.join("examgate-exports").join(name), &bytes)
-                            .expect("copy");
-                        let sha = sha2::Sha256::digest(&bytes);
-                        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
-                        format!("ok examgate-exports/{name} {hex}\n")
-                    }
-                };
-                stream.write_all(answer.as_bytes()).expect("answer");
-                requests.push(line);
-            }
-            requests
-        })
-    }
-
     /// Issue 15: on the kiosk image the export goes onto a USB stick through the image's
     /// helper; the export is logged as done only when the copy is on the stick, and a
     /// missing helper or stick is named on the screen.
@@ -698,7 +658,7 @@ mod exam_day {
 
         // The helper finds no stick, then copies.
         let stick = k.dir.join("stick");
-        let helper = stick_helper(
+        let helper = common::stick::helper(
             &socket,
             dir.clone(),
             stick.clone(),

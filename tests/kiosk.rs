@@ -307,22 +307,7 @@ fn r15_copy_to_stick_goes_through_the_helper_and_names_a_missing_one() {
 
     // A helper that copies and answers with the copy's hash, as files/stick-export does.
     let socket = dir.join("stick.sock");
-    let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
-    let helper = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut request = String::new();
-        BufReader::new(&stream)
-            .read_line(&mut request)
-            .expect("request");
-        use sha2::Digest;
-        let sha: String = sha2::Sha256::digest(b"an export")
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let name = request.trim().trim_start_matches("copy ");
-        writeln!(stream, "ok examgate-exports/{name} {sha}").expect("answer");
-        request
-    });
+    let helper = common::stick::helper(&socket, dir.clone(), dir.join("stick"), vec![None]);
     let out = examgate()
         .args(["log", "copy-to-stick"])
         .arg(&file)
@@ -341,7 +326,12 @@ fn r15_copy_to_stick_goes_through_the_helper_and_names_a_missing_one() {
     );
     assert_eq!(
         helper.join().expect("helper"),
-        "copy K-T1-maths-20270612T113105.examgate-log\n"
+        ["copy K-T1-maths-20270612T113105.examgate-log\n"]
+    );
+    assert_eq!(
+        std::fs::read(dir.join("stick/examgate-exports/K-T1-maths-20270612T113105.examgate-log"))
+            .expect("the copy"),
+        b"an export"
     );
 }
 

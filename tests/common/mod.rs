@@ -4,6 +4,7 @@
 
 pub mod cards;
 pub mod packages;
+pub mod stick;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

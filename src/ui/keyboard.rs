@@ -4,6 +4,10 @@
 //! anything a candidate plugs in. On the kiosk image the window is opened through
 //! [`install_direct_kms`], which puts [`QuitChordGuard`] in front of the backend's
 //! keyboard handling so those presses never reach it.
+//!
+//! The same hook keeps a plugged mouse's relative motion from the backend: the kiosk is
+//! touched, and the backend draws a pointer wherever a mouse has moved. Absolute pointers
+//! (touch panels that report as tablets) still move and click.
 
 /// Linux evdev key codes (linux/input-event-codes.h).
 const KEY_LEFTCTRL: u32 = 29;
@@ -45,6 +49,7 @@ impl QuitChordGuard {
 #[cfg(feature = "kms")]
 pub fn install_direct_kms() -> anyhow::Result<()> {
     use input::event::keyboard::{KeyState, KeyboardEvent, KeyboardEventTrait};
+    use input::event::PointerEvent;
     use input::Event;
 
     let wanted = std::env::var("SLINT_BACKEND").unwrap_or_default();
@@ -57,6 +62,7 @@ pub fn install_direct_kms() -> anyhow::Result<()> {
             Event::Keyboard(KeyboardEvent::Key(key)) => guard
                 .borrow_mut()
                 .swallow(key.key(), key.key_state() == KeyState::Pressed),
+            Event::Pointer(PointerEvent::Motion(_)) => true,
             _ => false,
         }),
     );

@@ -17,7 +17,8 @@ if [ "${1:-}" = --card-tests ]; then
          python3-virtualsmartcard python3-pycryptodome python3-pil
          xvfb xauth                # the demo's real window on a virtual X display
          chromium                  # the office report opened headless, with a screenshot
-         shellcheck)               # .ci/run checks the kiosk image's scripts
+         shellcheck                # .ci/run checks the kiosk image's scripts
+         fdisk)                    # ... and runs kiosk-image/test-reimage (sfdisk)
 fi
 command -v npm >/dev/null || pkgs+=(npm)                       # models/fetch.sh: npm pack
 python3 -m pip --version >/dev/null 2>&1 || command -v pip >/dev/null || pkgs+=(python3-pip)

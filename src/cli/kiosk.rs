@@ -171,10 +171,7 @@ pub fn run(args: KioskArgs) -> anyhow::Result<ExitCode> {
             let _ = s.notify("READY=1\nSTATUS=idle screen drawn");
         }
     }));
-    let lang = match config.language {
-        ScreenLanguage::Chinese => Language::Chinese,
-        ScreenLanguage::English => Language::English,
-    };
+    let lang = screen_language(config.language);
     let failed = if args.headless {
         scanner_from_stdin(jobs);
         super::screen::print_all(updates, true, on_idle)
@@ -257,13 +254,7 @@ fn wait_for_package(
     #[cfg(feature = "kms")]
     examgate::ui::keyboard::install_direct_kms()?;
     let ui = examgate::ui::AppWindow::new()?;
-    examgate::ui::set_language(
-        &ui,
-        match config.language {
-            ScreenLanguage::Chinese => Language::Chinese,
-            ScreenLanguage::English => Language::English,
-        },
-    );
+    examgate::ui::set_language(&ui, screen_language(config.language));
     let mut view = examgate::kiosk::view::View {
         screen: examgate::kiosk::view::Screen::NoPackage,
         room: format!("{} · {}", config.room.site, config.room.room),
@@ -294,6 +285,14 @@ fn wait_for_package(
         "the window closed before a room package was imported"
     );
     Ok(())
+}
+
+/// The window's language for the configured one.
+fn screen_language(language: ScreenLanguage) -> Language {
+    match language {
+        ScreenLanguage::Chinese => Language::Chinese,
+        ScreenLanguage::English => Language::English,
+    }
 }
 
 /// Say what a look at the stick found (a refusal once, until it changes); whether the

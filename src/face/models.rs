@@ -138,7 +138,7 @@ impl Net {
                 }
             }
         })?;
-        let actual = hex(&Sha256::digest(&bytes));
+        let actual = crate::platform::keystore::hex(&Sha256::digest(&bytes));
         if actual != kind.sha256() {
             return Err(Error::ModelHash {
                 path,
@@ -306,8 +306,4 @@ fn drop_output_softmax(model: &mut InferenceModel) -> TractResult<()> {
         );
     }
     model.select_output_outlets(&outputs)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

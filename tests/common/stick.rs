@@ -34,10 +34,7 @@ pub fn helper(
                     let dir = stick.join("examgate-exports");
                     std::fs::create_dir_all(&dir).expect("dir");
                     std::fs::write(dir.join(name), &bytes).expect("copy");
-                    let hex: String = sha2::Sha256::digest(&bytes)
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
+                    let hex = examgate::platform::keystore::hex(&sha2::Sha256::digest(&bytes));
                     format!("ok examgate-exports/{name} {hex}\n")
                 }
             };
